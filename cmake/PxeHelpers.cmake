@@ -1,0 +1,50 @@
+# Small helpers so every target gets the same warnings, sanitizers and layout.
+
+set(PXE_WARNINGS -Wall -Wextra -Wvla -Wshadow -Wnon-virtual-dtor -Wimplicit-fallthrough)
+
+set(PXE_SANITIZER_FLAGS "")
+if(PXE_SANITIZE)
+  set(PXE_SANITIZER_FLAGS -fsanitize=address,undefined -fno-sanitize-recover=all
+                          -fno-omit-frame-pointer)
+endif()
+
+function(_pxe_common target)
+  target_compile_options(${target} PRIVATE ${PXE_WARNINGS} ${PXE_SANITIZER_FLAGS})
+  target_link_options(${target} PRIVATE ${PXE_SANITIZER_FLAGS})
+  target_include_directories(${target} PUBLIC ${PROJECT_SOURCE_DIR})
+endfunction()
+
+# pxe_library(NAME name SRCS ... DEPS ...): static library with alias pxe::name.
+function(pxe_library)
+  cmake_parse_arguments(ARG "" "NAME" "SRCS;DEPS" ${ARGN})
+  add_library(pxe_${ARG_NAME} STATIC ${ARG_SRCS})
+  add_library(pxe::${ARG_NAME} ALIAS pxe_${ARG_NAME})
+  _pxe_common(pxe_${ARG_NAME})
+  target_compile_options(pxe_${ARG_NAME} INTERFACE ${PXE_SANITIZER_FLAGS})
+  target_link_options(pxe_${ARG_NAME} INTERFACE ${PXE_SANITIZER_FLAGS})
+  target_link_libraries(pxe_${ARG_NAME} PUBLIC ${ARG_DEPS})
+endfunction()
+
+# pxe_executable(NAME name SRCS ... DEPS ...)
+function(pxe_executable)
+  cmake_parse_arguments(ARG "" "NAME" "SRCS;DEPS" ${ARGN})
+  add_executable(${ARG_NAME} ${ARG_SRCS})
+  _pxe_common(${ARG_NAME})
+  target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS})
+endfunction()
+
+# pxe_test(NAME name SRCS ... DEPS ... [LABELS ...]): a GoogleTest binary registered with ctest.
+function(pxe_test)
+  cmake_parse_arguments(ARG "" "NAME" "SRCS;DEPS;LABELS" ${ARGN})
+  pxe_executable(NAME ${ARG_NAME} SRCS ${ARG_SRCS} DEPS ${ARG_DEPS} GTest::gtest GTest::gtest_main)
+  gtest_discover_tests(${ARG_NAME}
+    WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
+    PROPERTIES LABELS "${ARG_LABELS}"
+    DISCOVERY_TIMEOUT 60)
+endfunction()
+
+# pxe_benchmark(NAME name SRCS ... DEPS ...)
+function(pxe_benchmark)
+  cmake_parse_arguments(ARG "" "NAME" "SRCS;DEPS" ${ARGN})
+  pxe_executable(NAME ${ARG_NAME} SRCS ${ARG_SRCS} DEPS ${ARG_DEPS} benchmark::benchmark)
+endfunction()

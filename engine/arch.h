@@ -1,0 +1,43 @@
+// Client system architectures (option 93, RFC 4578 §2.1 and the IANA
+// "Processor Architecture Types" registry) grouped into the classes that get
+// a boot file of their own.
+#ifndef PXE_ENGINE_ARCH_H_
+#define PXE_ENGINE_ARCH_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace pxe {
+
+enum class ArchClass : uint8_t {
+  kBios,         // 0: x86 BIOS (also the Raspberry Pi bootloader)
+  kUefiIa32,     // 6, 15 (HTTP)
+  kUefiX64,      // 7 and 9 (RFC 4578 erratum: both seen as x64), 16 (HTTP)
+  kUefiArm32,    // 10, 18 (HTTP)
+  kUefiArm64,    // 11, 19 (HTTP)
+  kUbootArm32,   // 21, 23 (HTTP)
+  kUbootArm64,   // 22, 24 (HTTP)
+  kUefiRiscV32,  // 25, 26 (HTTP)
+  kUefiRiscV64,  // 27, 28 (HTTP)
+};
+inline constexpr size_t kArchClassCount = 9;
+
+struct ArchInfo {
+  ArchClass arch_class;
+  bool http;  // an HTTP-boot code (the client wants a URL)
+  bool uefi;  // UEFI firmware: gets BINL-style offers by default
+};
+
+// The class of a known option-93 code, or nullopt for codes we do not serve
+// (Itanium, PC-98, EBC is treated as x64 per the erratum, ...).
+std::optional<ArchInfo> LookupArch(uint16_t code);
+
+// "bios", "uefi-ia32", "uefi-x64", ... as used in flags and logs.
+std::string_view ArchClassName(ArchClass arch_class);
+std::optional<ArchClass> ParseArchClassName(std::string_view name);
+
+}  // namespace pxe
+
+#endif  // PXE_ENGINE_ARCH_H_

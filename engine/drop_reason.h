@@ -1,0 +1,99 @@
+// Why a frame got no reply. Every frame the engine sees ends in exactly one of
+// these (kNone: it was answered), so counters add up: received = answered +
+// the sum of the drops.
+#ifndef PXE_ENGINE_DROP_REASON_H_
+#define PXE_ENGINE_DROP_REASON_H_
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace pxe {
+
+#define PXE_DROP_REASONS(X)                                                \
+  X(kNone, "answered")                                                     \
+  /* Ethernet, 802.1Q */                                                   \
+  X(kFrameTooShort, "frame shorter than its headers")                      \
+  X(kNotIpv4, "ethertype is not IPv4")                                     \
+  /* IPv4 */                                                               \
+  X(kBadIpHeader, "IPv4 version or header length invalid")                 \
+  X(kBadIpLength, "IPv4 total length invalid")                             \
+  X(kBadIpChecksum, "IPv4 header checksum wrong")                          \
+  X(kIpFragment, "IPv4 fragment")                                          \
+  X(kNotUdp, "IP protocol is not UDP")                                     \
+  /* UDP */                                                                \
+  X(kBadUdpLength, "UDP length invalid")                                   \
+  X(kBadUdpChecksum, "UDP checksum wrong")                                 \
+  X(kWrongPort, "UDP destination port is not 67 or 4011")                  \
+  /* BOOTP / DHCP */                                                       \
+  X(kBootpTooShort, "BOOTP message shorter than its fixed header")         \
+  X(kBadHardwareType, "htype/hlen is not Ethernet")                        \
+  X(kBadMagicCookie, "DHCP magic cookie missing or wrong")                 \
+  X(kTooManyOptions, "more DHCP options than the index holds")             \
+  X(kNoMessageType, "no DHCP message type (option 53)")                    \
+  X(kServerReply, "BOOTREPLY (a DHCP server's message)")                   \
+  X(kBadOpcode, "BOOTP op is neither request nor reply")                   \
+  X(kUnhandledMessage, "message type not answered on this port")           \
+  X(kNotBooting, "client is not PXE or HTTP booting (option 60)")          \
+  /* Policy */                                                             \
+  X(kUnknownArch, "client architecture (option 93) not served")            \
+  X(kNoBootFile, "no boot file configured for this client's architecture") \
+  X(kNoServerAddress, "no server address for this client")                 \
+  X(kNoClientAddress, "4011 request without a client address to answer")   \
+  X(kReplyBufferTooSmall, "reply does not fit the transmit buffer")
+
+enum class DropReason : uint8_t {
+#define PXE_DROP_ENUM(name, text) name,
+  PXE_DROP_REASONS(PXE_DROP_ENUM)
+#undef PXE_DROP_ENUM
+};
+
+inline constexpr size_t kDropReasonCount = 0
+#define PXE_DROP_COUNT(name, text) +1
+    PXE_DROP_REASONS(PXE_DROP_COUNT)
+#undef PXE_DROP_COUNT
+    ;
+
+// A human-readable sentence for logs and reports.
+constexpr std::string_view DropReasonText(DropReason reason) {
+  constexpr std::array<std::string_view, kDropReasonCount> kTexts = {
+#define PXE_DROP_TEXT(name, text) text,
+      PXE_DROP_REASONS(PXE_DROP_TEXT)
+#undef PXE_DROP_TEXT
+  };
+  return kTexts[static_cast<size_t>(reason)];
+}
+
+// The enumerator's name without the leading 'k', for counters and JSON.
+constexpr std::string_view DropReasonName(DropReason reason) {
+  constexpr std::array<std::string_view, kDropReasonCount> kNames = {
+#define PXE_DROP_NAME(name, text) std::string_view(#name).substr(1),
+      PXE_DROP_REASONS(PXE_DROP_NAME)
+#undef PXE_DROP_NAME
+  };
+  return kNames[static_cast<size_t>(reason)];
+}
+
+// Per-worker counters: one slot per outcome. Plain data; readers sum copies.
+struct Counters {
+  std::array<uint64_t, kDropReasonCount> by_reason{};
+
+  void Count(DropReason reason) { ++by_reason[static_cast<size_t>(reason)]; }
+  uint64_t answered() const { return by_reason[0]; }
+  uint64_t received() const {
+    uint64_t total = 0;
+    for (uint64_t n : by_reason) total += n;
+    return total;
+  }
+  Counters& operator+=(const Counters& other) {
+    for (size_t i = 0; i < kDropReasonCount; ++i) {
+      by_reason[i] += other.by_reason[i];
+    }
+    return *this;
+  }
+};
+
+}  // namespace pxe
+
+#endif  // PXE_ENGINE_DROP_REASON_H_

@@ -1,0 +1,207 @@
+#include "engine/reply.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "engine/checksum.h"
+
+namespace pxe {
+namespace {
+
+constexpr std::string_view kPxeClient = "PXEClient";
+constexpr std::string_view kHttpClient = "HTTPClient";
+constexpr uint8_t kTosLowDelay = 0xC0;  // what DHCP servers send (CS6)
+constexpr uint8_t kTtl = 64;
+
+// "10.77.0.1" into `out` (at least 16 bytes); returns the length.
+size_t FormatIpv4(uint32_t ip, uint8_t* out) {
+  size_t n = 0;
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    const unsigned octet = (ip >> shift) & 0xFF;
+    if (octet >= 100) out[n++] = static_cast<uint8_t>('0' + octet / 100);
+    if (octet >= 10) out[n++] = static_cast<uint8_t>('0' + octet / 10 % 10);
+    out[n++] = static_cast<uint8_t>('0' + octet % 10);
+    if (shift != 0) out[n++] = '.';
+  }
+  return n;
+}
+
+// Option 43 body: PXE discovery control and/or the echoed boot item.
+size_t VendorOptionsLength(const Request& request, const ReplyPlan& plan) {
+  size_t n = 0;
+  if (plan.discovery_control) n += 3;
+  if (!request.boot_item.empty()) n += 2 + request.boot_item.size();
+  return n == 0 ? 0 : n + 1;  // + END
+}
+
+// Option 82 may exceed 255 bytes after RFC 3396 concatenation: split again.
+size_t SplitOptionLength(size_t value_length) {
+  return value_length + 2 * ((value_length + 254) / 255);
+}
+
+class Writer {
+ public:
+  explicit Writer(uint8_t* p) : p_(p) {}
+  void U8(uint8_t v) { *p_++ = v; }
+  void U32(uint32_t v) {
+    StoreBe32(p_, v);
+    p_ += 4;
+  }
+  void Bytes(const void* data, size_t n) {
+    std::memcpy(p_, data, n);
+    p_ += n;
+  }
+  void Option(uint8_t code, std::span<const uint8_t> value) {
+    do {
+      const size_t chunk = std::min<size_t>(value.size(), 255);
+      U8(code);
+      U8(static_cast<uint8_t>(chunk));
+      Bytes(value.data(), chunk);
+      value = value.subspan(chunk);
+    } while (!value.empty());
+  }
+  void Option(uint8_t code, std::string_view text) {
+    Option(code, {reinterpret_cast<const uint8_t*>(text.data()), text.size()});
+  }
+
+ private:
+  uint8_t* p_;
+};
+
+}  // namespace
+
+size_t CraftReply(const Request& request, const ReplyPlan& plan,
+                  const ServerContext& context, std::span<uint8_t> out) {
+  const bool vlan = request.frame.has_vlan;
+  const std::string_view vendor_class = plan.http ? kHttpClient : kPxeClient;
+  const size_t vendor_length = VendorOptionsLength(request, plan);
+
+  size_t options_length = 3 + 6 + 2 + vendor_class.size() + 1;  // 53 54 60 END
+  if (!request.uuid.empty()) options_length += 2 + request.uuid.size();
+  if (vendor_length != 0) options_length += 2 + vendor_length;
+  if (plan.file_in_option67) options_length += 2 + plan.file.size();
+  if (!request.relay_info.empty()) {
+    options_length += SplitOptionLength(request.relay_info.size());
+  }
+  const size_t bootp_length =
+      std::max(bootp::kOptions + options_length, bootp::kMinMessageSize);
+  const size_t udp_length = kUdpHeaderSize + bootp_length;
+  const size_t ip_length = kIpv4MinHeaderSize + udp_length;
+  const size_t l2_length = kEthernetHeaderSize + (vlan ? kVlanTagSize : 0);
+  const size_t frame_length = l2_length + ip_length;
+  if (frame_length > out.size()) return 0;
+
+  uint8_t* frame = out.data();
+  std::memset(frame, 0, frame_length);
+
+  // Ethernet, with the request's 802.1Q tag kept.
+  std::memcpy(frame, plan.dst_mac.data(), 6);
+  std::memcpy(frame + 6, context.mac.data(), 6);
+  if (vlan) {
+    StoreBe16(frame + 12, kEtherTypeVlan);
+    StoreBe16(frame + 14, request.frame.vlan_tci);
+    StoreBe16(frame + 16, kEtherTypeIpv4);
+  } else {
+    StoreBe16(frame + 12, kEtherTypeIpv4);
+  }
+
+  // IPv4: IHL 5, no fragmentation; the id only has to vary between datagrams.
+  uint8_t* ip = frame + l2_length;
+  ip[0] = 0x45;
+  ip[1] = kTosLowDelay;
+  StoreBe16(ip + 2, static_cast<uint16_t>(ip_length));
+  StoreBe16(ip + 4, static_cast<uint16_t>(request.xid ^ (request.xid >> 16)));
+  ip[8] = kTtl;
+  ip[9] = kIpProtoUdp;
+  StoreBe32(ip + 12, plan.server_address);
+  StoreBe32(ip + 16, plan.dst_ip);
+  StoreBe16(ip + 10, ChecksumFinish(ChecksumAdd(0, {ip, kIpv4MinHeaderSize})));
+
+  uint8_t* udp = ip + kIpv4MinHeaderSize;
+  StoreBe16(udp, plan.src_port);
+  StoreBe16(udp + 2, plan.dst_port);
+  StoreBe16(udp + 4, static_cast<uint16_t>(udp_length));
+
+  // BOOTP fixed header (RFC 2131 §2).
+  uint8_t* m = udp + kUdpHeaderSize;
+  const bool offer = plan.type == dhcp::MessageType::kOffer;
+  m[bootp::kOp] = bootp::kOpReply;
+  m[bootp::kHtype] = request.bootp.htype();
+  m[bootp::kHlen] = request.bootp.hlen();
+  StoreBe32(m + bootp::kXid, request.xid);
+  // Every offer is broadcast-flagged, relayed ones too: yiaddr is 0, so a
+  // relay must not unicast it (PROTOCOL.md §4).
+  if (offer) StoreBe16(m + bootp::kFlags, bootp::kFlagBroadcast);
+  if (!offer) {
+    // An ACK may echo the client's own address, never any other.
+    StoreBe32(m + bootp::kCiaddr, request.ciaddr);
+    StoreBe32(m + bootp::kYiaddr, request.ciaddr);
+  }
+  StoreBe32(m + bootp::kSiaddr, plan.siaddr);
+  StoreBe32(m + bootp::kGiaddr, request.giaddr);
+  std::memcpy(m + bootp::kChaddr, request.bootp.chaddr_field(),
+              bootp::kChaddrSize);
+  if (plan.tftp_server != 0) FormatIpv4(plan.tftp_server, m + bootp::kSname);
+  if (!plan.file_in_option67) {
+    std::memcpy(m + bootp::kFile, plan.file.data(), plan.file.size());
+  }
+  StoreBe32(m + bootp::kCookie, bootp::kMagicCookie);
+
+  // Options, in PROTOCOL.md §4's order: 53 54 60 97 43 (67) 82 END.
+  Writer w(m + bootp::kOptions);
+  w.U8(dhcp::kMessageType);
+  w.U8(1);
+  w.U8(static_cast<uint8_t>(plan.type));
+  w.U8(dhcp::kServerId);
+  w.U8(4);
+  w.U32(plan.server_address);
+  w.Option(dhcp::kVendorClass, vendor_class);
+  if (!request.uuid.empty()) w.Option(dhcp::kClientUuid, request.uuid);
+  if (vendor_length != 0) {
+    w.U8(dhcp::kVendorSpecific);
+    w.U8(static_cast<uint8_t>(vendor_length));
+    if (plan.discovery_control) {
+      // Bit 3: boot the file named in this offer, no boot server discovery.
+      w.U8(dhcp::kPxeDiscoveryControl);
+      w.U8(1);
+      w.U8(0x08);
+    }
+    if (!request.boot_item.empty()) {
+      w.Option(dhcp::kPxeBootItem, request.boot_item);
+    }
+    w.U8(dhcp::kEnd);
+  }
+  if (plan.file_in_option67) w.Option(dhcp::kBootFileName, plan.file);
+  if (!request.relay_info.empty()) {
+    w.Option(dhcp::kRelayAgentInfo, request.relay_info);
+  }
+  w.U8(dhcp::kEnd);
+
+  const uint64_t sum = UdpPseudoHeaderSum(plan.server_address, plan.dst_ip,
+                                          static_cast<uint16_t>(udp_length));
+  uint16_t udp_checksum = ChecksumFinish(ChecksumAdd(sum, {udp, udp_length}));
+  if (udp_checksum == 0) udp_checksum = 0xFFFF;  // RFC 768: 0 means "none"
+  StoreBe16(udp + 6, udp_checksum);
+  return frame_length;
+}
+
+DropReason Respond(std::span<const uint8_t> frame, const RxMeta& meta,
+                   const BootPolicy& policy, const ServerContext& context,
+                   Request* request, std::span<uint8_t> out,
+                   size_t* reply_size) {
+  *reply_size = 0;
+  if (DropReason d = ClassifyFrame(frame, meta, request);
+      d != DropReason::kNone) {
+    return d;
+  }
+  ReplyPlan plan;
+  if (DropReason d = Decide(*request, policy, context, &plan);
+      d != DropReason::kNone) {
+    return d;
+  }
+  *reply_size = CraftReply(*request, plan, context, out);
+  return *reply_size == 0 ? DropReason::kReplyBufferTooSmall
+                          : DropReason::kNone;
+}
+
+}  // namespace pxe

@@ -1,0 +1,36 @@
+// The last stage of the packet path: writes the whole reply frame (Ethernet,
+// optional 802.1Q, IPv4, UDP, BOOTP, options) straight into the caller's
+// transmit buffer, per PROTOCOL.md §4-5. Lengths first, then bytes, then the
+// IPv4 and UDP checksums.
+#ifndef PXE_ENGINE_REPLY_H_
+#define PXE_ENGINE_REPLY_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "engine/policy.h"
+#include "engine/request.h"
+
+namespace pxe {
+
+// Large enough for any reply: headers, 300+ bytes of BOOTP and the longest
+// options we write (a 255-byte URL, a relay's option 82).
+inline constexpr size_t kMaxReplyFrameSize = 1024;
+
+// Writes the reply `plan` describes for `request` into `out`. Returns the
+// frame's size, or 0 if it does not fit (nothing useful is left in `out`).
+size_t CraftReply(const Request& request, const ReplyPlan& plan,
+                  const ServerContext& context, std::span<uint8_t> out);
+
+// The whole path for one frame: classify, decide, craft. On kNone the reply
+// is out.first(*reply_size). `request` is the caller's scratch (reused, never
+// allocated here); it describes the frame afterwards, also on a drop.
+DropReason Respond(std::span<const uint8_t> frame, const RxMeta& meta,
+                   const BootPolicy& policy, const ServerContext& context,
+                   Request* request, std::span<uint8_t> out,
+                   size_t* reply_size);
+
+}  // namespace pxe
+
+#endif  // PXE_ENGINE_REPLY_H_

@@ -1,0 +1,164 @@
+#include "engine/request.h"
+
+#include <cstring>
+#include <string_view>
+
+namespace pxe {
+namespace {
+
+constexpr std::string_view kPxeClient = "PXEClient";
+constexpr std::string_view kHttpClient = "HTTPClient";
+constexpr std::string_view kIpxeUserClass = "iPXE";
+
+bool StartsWith(std::span<const uint8_t> bytes, std::string_view prefix) {
+  return bytes.size() >= prefix.size() &&
+         std::memcmp(bytes.data(), prefix.data(), prefix.size()) == 0;
+}
+
+// "PXEClient:Arch:00007:UNDI:003000" -> 7. Five decimal digits after "Arch:".
+std::optional<uint16_t> ArchFromVendorClass(std::span<const uint8_t> vc) {
+  constexpr std::string_view kTag = ":Arch:";
+  const std::string_view text(reinterpret_cast<const char*>(vc.data()),
+                              vc.size());
+  const size_t at = text.find(kTag);
+  if (at == std::string_view::npos || text.size() - at - kTag.size() < 5) {
+    return std::nullopt;
+  }
+  uint32_t value = 0;
+  for (char c : text.substr(at + kTag.size(), 5)) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + static_cast<uint32_t>(c - '0');
+  }
+  if (value > 0xFFFF) return std::nullopt;
+  return static_cast<uint16_t>(value);
+}
+
+// Option 43 from a client: PXE sub-options; we want 71 (boot item).
+std::span<const uint8_t> FindBootItem(std::span<const uint8_t> vendor) {
+  size_t i = 0;
+  while (i < vendor.size()) {
+    const uint8_t code = vendor[i];
+    if (code == dhcp::kEnd) break;
+    if (code == dhcp::kPad) {
+      ++i;
+      continue;
+    }
+    if (vendor.size() - i < 2 || vendor.size() - i - 2 < vendor[i + 1]) break;
+    const uint8_t length = vendor[i + 1];
+    if (code == dhcp::kPxeBootItem && length == 4) {
+      return vendor.subspan(i + 2, 4);
+    }
+    i += 2 + size_t{length};
+  }
+  return {};
+}
+
+void ReadArch(Request* r) {
+  std::span<const uint8_t> arch = r->options.First(dhcp::kClientArch);
+  // A list of 16-bit codes; the first one we serve wins.
+  if (arch.size() >= 2) {
+    for (size_t i = 0; i + 1 < arch.size(); i += 2) {
+      const uint16_t code = LoadBe16(arch.data() + i);
+      if (auto info = LookupArch(code)) {
+        r->arch_code = code;
+        r->arch = *info;
+        return;
+      }
+    }
+    r->arch_code = LoadBe16(arch.data());
+    r->arch_known = false;
+    return;
+  }
+  if (auto code = ArchFromVendorClass(r->vendor_class)) {
+    r->arch_code = *code;
+    if (auto info = LookupArch(*code)) {
+      r->arch = *info;
+    } else {
+      r->arch_known = false;
+    }
+  }
+  // Neither: BIOS (PXE 2.1 ROMs predate option 93).
+}
+
+}  // namespace
+
+DropReason ClassifyFrame(std::span<const uint8_t> frame, const RxMeta& meta,
+                         Request* out) {
+  Request& r = *out;
+  if (DropReason d = ParseFrame(frame, meta, &r.frame);
+      d != DropReason::kNone) {
+    return d;
+  }
+  const uint16_t port = r.frame.udp_dst;
+  if (port != kDhcpServerPort && port != kPxeServerPort &&
+      port != kDhcpClientPort) {
+    return DropReason::kWrongPort;
+  }
+  if (DropReason d = BootpView::Parse(r.frame.payload, &r.bootp);
+      d != DropReason::kNone) {
+    return d;
+  }
+  if (DropReason d = r.options.Parse(r.bootp); d != DropReason::kNone) {
+    return d;
+  }
+  const BootpView& b = r.bootp;
+  r.xid = b.xid();
+  r.ciaddr = b.ciaddr();
+  r.yiaddr = b.yiaddr();
+  r.giaddr = b.giaddr();
+  r.broadcast = (b.flags() & bootp::kFlagBroadcast) != 0;
+  r.chaddr = b.chaddr();
+
+  std::span<const uint8_t> type = r.options.First(dhcp::kMessageType);
+  r.type = type.size() == 1 ? static_cast<dhcp::MessageType>(type[0])
+                            : dhcp::MessageType::kNone;
+  std::span<uint8_t> scratch(r.scratch);
+  r.vendor_class = r.options.Get(dhcp::kVendorClass, scratch.first(256));
+
+  if (b.op() == bootp::kOpReply) {
+    std::span<const uint8_t> server_id = r.options.First(dhcp::kServerId);
+    r.server_id = server_id.size() == 4 ? LoadBe32(server_id.data()) : 0;
+    return DropReason::kServerReply;
+  }
+  if (b.op() != bootp::kOpRequest) return DropReason::kBadOpcode;
+  if (r.type == dhcp::MessageType::kNone) return DropReason::kNoMessageType;
+  const bool answered_here =
+      port == kDhcpServerPort  ? r.type == dhcp::MessageType::kDiscover
+      : port == kPxeServerPort ? (r.type == dhcp::MessageType::kRequest ||
+                                  r.type == dhcp::MessageType::kInform)
+                               : false;
+  if (!answered_here) return DropReason::kUnhandledMessage;
+
+  if (StartsWith(r.vendor_class, kPxeClient)) {
+    r.kind = ClientKind::kPxe;
+  } else if (StartsWith(r.vendor_class, kHttpClient)) {
+    r.kind = ClientKind::kHttp;
+  } else {
+    return DropReason::kNotBooting;
+  }
+
+  ReadArch(&r);
+  std::span<const uint8_t> user_class = r.options.First(dhcp::kUserClass);
+  r.is_ipxe = r.options.Has(dhcp::kIpxeEncap) ||
+              (user_class.size() == kIpxeUserClass.size() &&
+               StartsWith(user_class, kIpxeUserClass));
+  std::span<const uint8_t> undi = r.options.First(dhcp::kClientNdi);
+  if (undi.size() == 3) {
+    r.has_undi = true;
+    std::memcpy(r.undi.data(), undi.data(), 3);
+  }
+  r.uuid_present = r.options.Has(dhcp::kClientUuid);
+  std::span<const uint8_t> uuid =
+      r.options.Get(dhcp::kClientUuid, scratch.subspan(256, 256));
+  // RFC 4578 §2.3: type 0 followed by a 16-byte UUID.
+  if (uuid.size() == 17 && uuid[0] == 0) r.uuid = uuid;
+  if (port == kPxeServerPort) {
+    r.boot_item = FindBootItem(
+        r.options.Get(dhcp::kVendorSpecific, scratch.subspan(512, 256)));
+  }
+  r.relay_info =
+      r.options.Get(dhcp::kRelayAgentInfo, scratch.subspan(768, 256));
+  return DropReason::kNone;
+}
+
+}  // namespace pxe

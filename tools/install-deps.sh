@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs what pxe-pdhcp needs on Debian 12, from Debian's archive only.
+#   tools/install-deps.sh          build and unit-test dependencies
+#   tools/install-deps.sh --all    plus what the integration tests and the demo
+#                                  start for real: QEMU with iPXE and OVMF,
+#                                  dnsmasq, Kea, tftpd-hpa, syslinux, clients
+set -euo pipefail
+
+packages=(build-essential cmake pkg-config clang libclang-rt-14-dev
+  clang-format libpcap-dev libabsl-dev libgtest-dev libgmock-dev
+  libbenchmark-dev tcpdump iproute2)
+if [[ "${1:-}" == "--all" ]]; then
+  packages+=(qemu-system-x86 ipxe-qemu ovmf pxelinux syslinux-common
+    syslinux-efi tftpd-hpa dnsmasq-base kea-dhcp4-server udhcpc
+    isc-dhcp-client gnuplot-nox procps)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+    missing+=("$p")
+done
+((${#missing[@]} == 0)) && exit 0
+
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then
+  command -v sudo >/dev/null || {
+    echo "install-deps: not root and no sudo; install: ${missing[*]}" >&2
+    exit 1
+  }
+  sudo=sudo
+fi
+echo "install-deps: installing ${missing[*]}"
+# Package scripts must not start daemons on this host (dnsmasq, tftpd-hpa,
+# kea): the tests start their own inside network namespaces.
+policy=/usr/sbin/policy-rc.d
+created_policy=0
+if [[ ! -e $policy ]]; then
+  printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
+  $sudo chmod +x "$policy"
+  created_policy=1
+fi
+trap '[[ $created_policy == 1 ]] && $sudo rm -f "$policy"' EXIT
+$sudo apt-get update -q
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,38 @@
+// pxe-pdhcp: Proxy DHCP server for PXE network boot.
+#include <cstdio>
+#include <span>
+
+#include "tools/config.h"
+#include "tools/replay.h"
+
+int main(int argc, char** argv) {
+  absl::StatusOr<pxe::DaemonConfig> config = pxe::ParseCommandLine(
+      std::span<const char* const>(argv + 1, static_cast<size_t>(argc - 1)));
+  if (!config.ok()) {
+    std::fprintf(stderr, "pxe-pdhcp: %s\n",
+                 std::string(config.status().message()).c_str());
+    return 1;
+  }
+  switch (config->action) {
+    case pxe::DaemonConfig::Action::kHelp:
+      std::fputs(pxe::UsageText().c_str(), stdout);
+      return 0;
+    case pxe::DaemonConfig::Action::kVersion:
+      std::puts(pxe::VersionText().c_str());
+      return 0;
+    case pxe::DaemonConfig::Action::kRun:
+      break;
+  }
+  if (!config->replay_path.empty()) {
+    absl::StatusOr<pxe::Counters> counters = pxe::RunReplay(*config, stdout);
+    if (!counters.ok()) {
+      std::fprintf(stderr, "pxe-pdhcp: %s\n",
+                   std::string(counters.status().message()).c_str());
+      return 1;
+    }
+    return 0;
+  }
+  std::fprintf(stderr,
+               "pxe-pdhcp: live capture is not built yet; use --replay\n");
+  return 1;
+}
