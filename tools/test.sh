@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs what the tests need, builds pxe-pdhcp twice (optimised, and with
+# AddressSanitizer + UndefinedBehaviorSanitizer), runs every test in both, and
+# gives the fuzzer a short run. Integration tests need root; without it they
+# skip and say so.
+#   tools/test.sh                 everything
+#   FUZZ_SECONDS=300 tools/test.sh   a longer fuzzing run
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+tools/install-deps.sh --all
+
+jobs=$(nproc)
+step() { printf '\n== %s\n' "$*"; }
+
+step "build (RelWithDebInfo)"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$jobs"
+
+step "build (ASan + UBSan)"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DPXE_SANITIZE=ON \
+  -DPXE_BENCH=OFF >/dev/null
+cmake --build build-asan -j"$jobs"
+
+step "build (libFuzzer, clang)"
+cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_CXX_COMPILER=clang++ -DPXE_FUZZ=ON -DPXE_BENCH=OFF >/dev/null
+cmake --build build-fuzz -j"$jobs" --target fuzz_frame
+
+step "tests under ASan + UBSan"
+ctest --test-dir build-asan --output-on-failure -j"$jobs"
+
+step "fuzz smoke run (${FUZZ_SECONDS:-30} s)"
+tests/fuzz/run.sh build-fuzz "${FUZZ_SECONDS:-30}"
+
+step "tests"
+ctest --test-dir build --output-on-failure -j"$jobs"
