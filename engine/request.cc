@@ -85,6 +85,7 @@ void ReadArch(Request* r) {
 DropReason ClassifyFrame(std::span<const uint8_t> frame, const RxMeta& meta,
                          Request* out) {
   Request& r = *out;
+  static_cast<RequestInfo&>(r) = RequestInfo{};
   if (DropReason d = ParseFrame(frame, meta, &r.frame);
       d != DropReason::kNone) {
     return d;

@@ -23,29 +23,24 @@ enum class ClientKind : uint8_t {
   kHttp,        // option 60 starts with "HTTPClient" (UEFI HTTP boot)
 };
 
-// Everything the decision and the reply need from a request. Spans point into
-// the frame or into this object's scratch (RFC 3396 concatenations), so a
-// Request is neither copied nor moved, and lives no longer than the frame.
-struct Request {
-  Request() = default;
-  Request(const Request&) = delete;
-  Request& operator=(const Request&) = delete;
-
+// Everything the decision and the reply need from a request, as plain
+// copyable data. ClassifyFrame() resets all of it first, so nothing from a
+// previous frame survives into the next (Request objects are reused).
+struct RequestInfo {
   FrameView frame;
   BootpView bootp;
-  OptionIndex options;
 
   dhcp::MessageType type = dhcp::MessageType::kNone;
   ClientKind kind = ClientKind::kNotBooting;
   uint16_t arch_code = 0;  // first known code of option 93, else from 60
   ArchInfo arch{ArchClass::kBios, false, false};
-  bool arch_known = true;  // false: option 93 listed only unknown codes
-  bool is_ipxe = false;    // option 77 "iPXE" or option 175 present
-  bool has_undi = false;   // option 94 (client network device interface)
+  bool arch_known = true;   // false: option 93 listed only unknown codes
+  bool is_ipxe = false;     // option 77 "iPXE" or option 175 present
+  bool has_undi = false;    // option 94 (client network device interface)
   std::array<uint8_t, 3> undi{};
-  std::span<const uint8_t> uuid;          // option 97 if well formed (17 bytes)
-  bool uuid_present = false;              // option 97 present, valid or not
-  std::span<const uint8_t> boot_item;     // option 43.71 value (4 bytes) if any
+  std::span<const uint8_t> uuid;       // option 97 if well formed (17 bytes)
+  bool uuid_present = false;           // option 97 present, valid or not
+  std::span<const uint8_t> boot_item;  // option 43.71 value (4 bytes) if any
   std::span<const uint8_t> relay_info;    // option 82, echoed in replies
   std::span<const uint8_t> vendor_class;  // option 60
 
@@ -60,7 +55,17 @@ struct Request {
 
   bool relayed() const { return giaddr != 0; }
   bool on_pxe_port() const { return frame.udp_dst == kPxeServerPort; }
+};
 
+// A classified request with its option index and scratch. Spans point into
+// the frame or into this object's scratch (RFC 3396 concatenations), so a
+// Request is neither copied nor moved, and lives no longer than the frame.
+struct Request : RequestInfo {
+  Request() = default;
+  Request(const Request&) = delete;
+  Request& operator=(const Request&) = delete;
+
+  OptionIndex options;
   // Room for concatenated options 60, 97, 43 and 82 (255 bytes each would be
   // unusual; longer concatenations are treated as absent).
   std::array<uint8_t, 1024> scratch;

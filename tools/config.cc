@@ -116,6 +116,11 @@ std::string UsageText() {
       "                           the file is sent on port 4011)\n"
       "      --relay-server NET/LEN=ADDR  answer clients of relay NET from "
       "ADDR\n"
+      "      --offer-hold-ms MS   on interfaces with several addresses, wait "
+      "up to\n"
+      "                           MS for the DHCP server's offer to pick the\n"
+      "                           client's subnet (default 300, 0 = never)\n"
+      "      --rx-ring-frames N   receive ring slots (default 4096)\n"
       "      --foreground         do not daemonize (for systemd)\n"
       "      --replay FILE        run over a pcap capture instead of an "
       "interface\n"
@@ -228,6 +233,23 @@ absl::StatusOr<DaemonConfig> ParseCommandLine(
       config.policy.relay_servers.push_back({.network = net.address,
                                              .prefix_length = net.prefix_length,
                                              .server = server});
+    } else if (name == "offer-hold-ms") {
+      PXE_ASSIGN_OR_RETURN(std::string_view v, value());
+      int ms = 0;
+      if (!absl::SimpleAtoi(Sv(v), &ms) || ms < 0 || ms > 1500) {
+        return absl::InvalidArgumentError(
+            "--offer-hold-ms is 0 to 1500 (iPXE waits about 2 s)");
+      }
+      config.worker.offer_hold_ns = uint64_t(ms) * 1'000'000;
+    } else if (name == "rx-ring-frames") {
+      PXE_ASSIGN_OR_RETURN(std::string_view v, value());
+      int frames = 0;
+      if (!absl::SimpleAtoi(Sv(v), &frames) || frames < 32 ||
+          frames % 32 != 0) {
+        return absl::InvalidArgumentError(
+            "--rx-ring-frames is a multiple of 32");
+      }
+      config.ring.rx_frames = static_cast<uint32_t>(frames);
     } else if (name == "replay") {
       PXE_ASSIGN_OR_RETURN(std::string_view v, value());
       config.replay_path = std::string(v);

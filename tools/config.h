@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "capture/packet_ring.h"
+#include "capture/worker.h"
 #include "engine/policy.h"
 
 namespace pxe {
@@ -21,6 +23,8 @@ struct DaemonConfig {
   bool foreground = false;  // --foreground: do not daemonize (systemd)
   std::vector<std::string> interfaces;  // -i, repeatable
   BootPolicy policy;  // <nbp name>, -t, -l, -b, --boot-file, ...
+  WorkerOptions worker;  // --offer-hold-ms
+  RingOptions ring;      // --rx-ring-frames
 
   // Offline mode: run the engine over a capture instead of interfaces.
   std::string replay_path;  // --replay FILE

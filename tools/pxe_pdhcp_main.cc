@@ -3,6 +3,7 @@
 #include <span>
 
 #include "tools/config.h"
+#include "tools/daemon.h"
 #include "tools/replay.h"
 
 int main(int argc, char** argv) {
@@ -32,7 +33,10 @@ int main(int argc, char** argv) {
     }
     return 0;
   }
-  std::fprintf(stderr,
-               "pxe-pdhcp: live capture is not built yet; use --replay\n");
-  return 1;
+  if (absl::Status status = pxe::RunDaemon(*config); !status.ok()) {
+    std::fprintf(stderr, "pxe-pdhcp: %s\n",
+                 std::string(status.message()).c_str());
+    return 1;
+  }
+  return 0;
 }

@@ -1,0 +1,64 @@
+#include "capture/bpf_filter.h"
+
+#include <pcap/pcap.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "capture/pcap_file.h"
+#include "engine/describe.h"
+
+namespace pxe {
+
+std::string DhcpFilterExpression(std::span<const InterfaceAddress> addresses) {
+  std::string ours;
+  for (const InterfaceAddress& a : addresses) {
+    absl::StrAppend(&ours, ours.empty() ? "" : " or ", "dst host ",
+                    FormatIpv4(a.address));
+  }
+  std::string expression =
+      "ip and udp and (ip[6:2] & 0x3fff) = 0 and (dst port 67 or dst port 68";
+  if (!ours.empty()) {
+    absl::StrAppend(&expression, " or (dst port 4011 and (", ours, "))");
+  }
+  absl::StrAppend(&expression, ")");
+  return expression;
+}
+
+absl::StatusOr<BpfProgram> CompileFilter(const std::string& expression,
+                                         int snap_length) {
+  PcapHandle dead(pcap_open_dead(DLT_EN10MB, snap_length));
+  if (!dead) return absl::InternalError("pcap_open_dead failed");
+  bpf_program program{};
+  if (pcap_compile(dead.get(), &program, expression.c_str(), /*optimize=*/1,
+                   PCAP_NETMASK_UNKNOWN) != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("BPF filter \"", expression,
+                     "\" does not compile: ", pcap_geterr(dead.get())));
+  }
+  // libpcap's bpf_insn and the kernel's sock_filter have the same layout.
+  static_assert(sizeof(bpf_insn) == sizeof(sock_filter));
+  BpfProgram out(program.bf_len);
+  std::memcpy(out.data(), program.bf_insns, program.bf_len * sizeof(bpf_insn));
+  pcap_freecode(&program);
+  return out;
+}
+
+BpfProgram DropAllProgram() {
+  return {sock_filter{BPF_RET | BPF_K, 0, 0, 0}};
+}
+
+absl::Status AttachFilter(int fd, const BpfProgram& program) {
+  sock_fprog fprog{.len = static_cast<unsigned short>(program.size()),
+                   .filter = const_cast<sock_filter*>(program.data())};
+  if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof(fprog)) !=
+      0) {
+    return absl::InternalError(
+        absl::StrCat("SO_ATTACH_FILTER: ", std::strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace pxe

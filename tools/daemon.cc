@@ -1,0 +1,162 @@
+#include "tools/daemon.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <memory>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "capture/bpf_filter.h"
+#include "capture/interfaces.h"
+#include "capture/packet_ring.h"
+#include "capture/port_holder.h"
+#include "capture/worker.h"
+#include "engine/describe.h"
+#include "engine/status_macros.h"
+#include "tools/log.h"
+
+namespace pxe {
+namespace {
+
+std::atomic<bool> stop_requested{false};
+
+void OnSignal(int) { stop_requested.store(true); }
+
+void InstallSignalHandlers() {
+  struct sigaction action {};
+  action.sa_handler = OnSignal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = 0;  // no SA_RESTART: poll() returns EINTR at once
+  sigaction(SIGTERM, &action, nullptr);
+  sigaction(SIGINT, &action, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+}
+
+absl::Status Daemonize() {
+  const pid_t pid = fork();
+  if (pid < 0) return absl::InternalError("fork failed");
+  if (pid > 0) _exit(0);
+  setsid();
+  if (fork() > 0) _exit(0);  // never reacquire a controlling terminal
+  umask(022);
+  if (chdir("/") != 0) return absl::InternalError("chdir / failed");
+  const int null = open("/dev/null", O_RDWR);
+  if (null >= 0) {
+    dup2(null, 0);
+    dup2(null, 1);
+    dup2(null, 2);
+    if (null > 2) close(null);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<InterfaceInfo>> ResolveInterfaces(
+    const DaemonConfig& config) {
+  std::vector<InterfaceInfo> out;
+  if (config.interfaces.empty()) {
+    std::vector<InterfaceInfo> usable = ListUsableInterfaces();
+    if (usable.empty()) {
+      return absl::NotFoundError(
+          "no interface is up with an IPv4 address; name one with -i");
+    }
+    log::Info(absl::StrCat("no -i given: serving ", usable.front().name));
+    out.push_back(usable.front());
+  } else {
+    for (const std::string& name : config.interfaces) {
+      PXE_ASSIGN_OR_RETURN(InterfaceInfo info, LookupInterface(name));
+      out.push_back(std::move(info));
+    }
+  }
+  if (const uint32_t l = config.policy.listen_address; l != 0) {
+    bool found = false;
+    for (InterfaceInfo& info : out) {
+      for (size_t i = 0; i < info.addresses.size(); ++i) {
+        if (info.addresses[i].address == l) {
+          found = true;
+          // -l also makes this address the interface's primary one.
+          std::swap(info.addresses[0], info.addresses[i]);
+        }
+      }
+    }
+    if (!found) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "listen address ", FormatIpv4(l), " is not on the served interfaces"));
+    }
+  }
+  return out;
+}
+
+std::string DescribeInterface(const InterfaceInfo& info) {
+  std::string out = absl::StrCat(info.name, " (", FormatMac(info.mac), ")");
+  for (const InterfaceAddress& a : info.addresses) {
+    absl::StrAppend(&out, " ", FormatIpv4(a.address), "/", a.prefix_length);
+  }
+  return out;
+}
+
+void LogClient(const Request& request, std::span<const uint8_t> reply,
+               DropReason reason) {
+  if (reason == DropReason::kNone) {
+    log::Info(absl::StrCat(DescribeRequest(request), " => ",
+                           DescribeReply(reply)));
+  } else {
+    log::Info(absl::StrCat(DescribeRequest(request), " => no reply: ",
+                           Sv(DropReasonText(reason))));
+  }
+}
+
+}  // namespace
+
+absl::Status RunDaemon(const DaemonConfig& config) {
+  log::Init(/*to_syslog=*/false);
+  PXE_ASSIGN_OR_RETURN(std::vector<InterfaceInfo> interfaces,
+                       ResolveInterfaces(config));
+  std::vector<std::unique_ptr<PacketRing>> rings;
+  for (const InterfaceInfo& info : interfaces) {
+    const std::string expression = DhcpFilterExpression(info.addresses);
+    PXE_ASSIGN_OR_RETURN(BpfProgram filter, CompileFilter(expression));
+    PXE_ASSIGN_OR_RETURN(std::unique_ptr<PacketRing> ring,
+                         PacketRing::Open(info, config.ring, filter));
+    log::Info(absl::StrCat("serving ", DescribeInterface(info)));
+    rings.push_back(std::move(ring));
+  }
+  absl::StatusOr<UniqueFd> port_4011 = HoldUdpPort(kPxeServerPort);
+  if (!port_4011.ok()) {
+    log::Warning(absl::StrCat(port_4011.status().message(),
+                              "; port 4011 requests are still answered"));
+  }
+
+  if (!config.foreground) {
+    PXE_RETURN_IF_ERROR(Daemonize());
+    log::Init(/*to_syslog=*/true);
+  }
+  InstallSignalHandlers();
+
+  Worker worker(config.policy, std::move(rings), config.worker,
+                config.debug ? ClientLogFn(LogClient) : ClientLogFn(),
+                [](std::string_view text) { log::Warning(text); });
+  log::Info(absl::StrCat(VersionText(), " ready"));
+  absl::Status status = worker.Run(stop_requested);
+
+  const Counters& c = worker.counters();
+  const RingStats ring = worker.ring_stats();
+  std::string summary =
+      absl::StrCat("stopping: ", c.received(), " frames, ", c.answered(),
+                   " answered, ", ring.drops, " lost in the ring");
+  for (size_t i = 1; i < kDropReasonCount; ++i) {
+    if (c.by_reason[i] != 0) {
+      absl::StrAppend(&summary, "; ",
+                      Sv(DropReasonName(static_cast<DropReason>(i))), " ",
+                      c.by_reason[i]);
+    }
+  }
+  log::Info(summary);
+  return status;
+}
+
+}  // namespace pxe
