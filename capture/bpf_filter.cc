@@ -46,9 +46,7 @@ absl::StatusOr<BpfProgram> CompileFilter(const std::string& expression,
   return out;
 }
 
-BpfProgram DropAllProgram() {
-  return {sock_filter{BPF_RET | BPF_K, 0, 0, 0}};
-}
+BpfProgram DropAllProgram() { return {sock_filter{BPF_RET | BPF_K, 0, 0, 0}}; }
 
 absl::Status AttachFilter(int fd, const BpfProgram& program) {
   sock_fprog fprog{.len = static_cast<unsigned short>(program.size()),

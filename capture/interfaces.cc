@@ -31,7 +31,8 @@ std::map<std::string, InterfaceInfo> Snapshot() {
   for (ifaddrs* a = list; a != nullptr; a = a->ifa_next) {
     InterfaceInfo& info = out[a->ifa_name];
     info.name = a->ifa_name;
-    info.up = (a->ifa_flags & IFF_UP) != 0 && (a->ifa_flags & IFF_LOOPBACK) == 0;
+    info.up =
+        (a->ifa_flags & IFF_UP) != 0 && (a->ifa_flags & IFF_LOOPBACK) == 0;
     if (a->ifa_addr == nullptr) continue;
     if (a->ifa_addr->sa_family == AF_PACKET) {
       const auto* ll = reinterpret_cast<const sockaddr_ll*>(a->ifa_addr);

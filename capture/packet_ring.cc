@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "capture/fanout.h"
 #include "engine/reply.h"
 #include "engine/status_macros.h"
 
@@ -22,8 +23,8 @@ constexpr size_t kTxDataOffset = TPACKET_ALIGN(sizeof(tpacket2_hdr));
 
 absl::Status Errno(std::string_view step, const std::string& interface) {
   const int e = errno;
-  std::string message = absl::StrCat(Sv(step), " on ", interface, ": ",
-                                     std::strerror(e));
+  std::string message =
+      absl::StrCat(Sv(step), " on ", interface, ": ", std::strerror(e));
   if (e == EPERM || e == EACCES) {
     return absl::PermissionDeniedError(
         absl::StrCat(message, " (needs root or CAP_NET_RAW)"));
@@ -32,8 +33,9 @@ absl::Status Errno(std::string_view step, const std::string& interface) {
 }
 
 uint32_t LoadStatus(const uint8_t* slot) {
-  return __atomic_load_n(&reinterpret_cast<const tpacket2_hdr*>(slot)->tp_status,
-                         __ATOMIC_ACQUIRE);
+  return __atomic_load_n(
+      &reinterpret_cast<const tpacket2_hdr*>(slot)->tp_status,
+      __ATOMIC_ACQUIRE);
 }
 
 void StoreStatus(uint8_t* slot, uint32_t status) {
@@ -118,12 +120,8 @@ absl::Status PacketRing::Setup(const BpfProgram& filter) {
     return Errno("bind(AF_PACKET)", name);
   }
   if (options_.fanout_group >= 0) {
-    // Issue-5 workers replace this with a CBPF program keyed on chaddr.
-    const int arg = (options_.fanout_group & 0xFFFF) | (PACKET_FANOUT_HASH << 16);
-    if (setsockopt(fd_.get(), SOL_PACKET, PACKET_FANOUT, &arg, sizeof(arg)) !=
-        0) {
-      return Errno("PACKET_FANOUT", name);
-    }
+    PXE_RETURN_IF_ERROR(JoinChaddrFanout(
+        fd_.get(), static_cast<uint16_t>(options_.fanout_group)));
   }
   // Anything queued before the drop-all filter took effect is discarded.
   for (uint32_t i = 0; i < options_.rx_frames; ++i) {
@@ -138,8 +136,8 @@ absl::Status PacketRing::Setup(const BpfProgram& filter) {
 }
 
 void PacketRing::ReleaseHeld() {
-  uint32_t index = (rx_index_ + options_.rx_frames - rx_held_) %
-                   options_.rx_frames;
+  uint32_t index =
+      (rx_index_ + options_.rx_frames - rx_held_) % options_.rx_frames;
   for (; rx_held_ > 0; --rx_held_) {
     StoreStatus(RxSlot(index), TP_STATUS_KERNEL);
     index = (index + 1) % options_.rx_frames;
@@ -177,11 +175,10 @@ size_t PacketRing::ReceiveReady(std::span<RxFrame> batch) {
     f.meta = RxMeta{
         .vlan_valid = (status & TP_STATUS_VLAN_VALID) != 0,
         .vlan_tci = static_cast<uint16_t>(h->tp_vlan_tci),
-        .udp_checksum = (status & TP_STATUS_CSUMNOTREADY)
-                            ? UdpChecksumStatus::kNotReady
-                        : (status & TP_STATUS_CSUM_VALID)
-                            ? UdpChecksumStatus::kVerified
-                            : UdpChecksumStatus::kUnknown,
+        .udp_checksum =
+            (status & TP_STATUS_CSUMNOTREADY) ? UdpChecksumStatus::kNotReady
+            : (status & TP_STATUS_CSUM_VALID) ? UdpChecksumStatus::kVerified
+                                              : UdpChecksumStatus::kUnknown,
         .timestamp_ns = uint64_t{h->tp_sec} * 1'000'000'000 + h->tp_nsec,
         .ifindex = static_cast<uint32_t>(interface_.ifindex)};
     rx_index_ = (rx_index_ + 1) % options_.rx_frames;

@@ -35,7 +35,7 @@ struct RingOptions {
   uint32_t frame_size = 2048;
   // Send without the qdisc layer (PACKET_QDISC_BYPASS).
   bool qdisc_bypass = false;
-  // PACKET_FANOUT group id, or -1 for none (one worker).
+  // PACKET_FANOUT group id (chaddr-keyed, see fanout.h), or -1 for none.
   int fanout_group = -1;
 };
 

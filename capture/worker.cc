@@ -40,6 +40,7 @@ Worker::Worker(const BootPolicy& policy,
       notice_(std::move(notice)),
       offers_(options.offer_table_capacity),
       holds_(options.hold_capacity),
+      duplicates_(options.duplicate_filter_capacity),
       request_(std::make_unique<Request>()),
       batch_(options.batch_size) {
   for (auto& ring : rings) {
@@ -76,10 +77,14 @@ void Worker::HandleFrame(size_t port_index, const RxFrame& frame,
     }
     return;
   }
+  if (duplicates_.SeenRecently(r.chaddr, r.xid, static_cast<uint8_t>(r.type),
+                               r.frame.udp_dst, now_ns)) {
+    Record(r, {}, DropReason::kDuplicate);
+    return;
+  }
   const Port& port = ports_[port_index];
-  if (options_.offer_hold_ns != 0 && port.multi_address &&
-      !r.on_pxe_port() && !r.relayed() &&
-      offers_.Lookup(r.chaddr, now_ns) == 0 &&
+  if (options_.offer_hold_ns != 0 && port.multi_address && !r.on_pxe_port() &&
+      !r.relayed() && offers_.Lookup(r.chaddr, now_ns) == 0 &&
       holds_.Hold(frame.data, frame.meta, r.chaddr,
                   now_ns + options_.offer_hold_ns)) {
     return;  // answered when the server's OFFER shows up, or on time-out
@@ -114,8 +119,7 @@ void Worker::Learn(size_t port_index, uint64_t now_ns) {
   });
 }
 
-void Worker::Reply(size_t port_index, const Request& request,
-                   uint64_t now_ns) {
+void Worker::Reply(size_t port_index, const Request& request, uint64_t now_ns) {
   Port& port = ports_[port_index];
   const ServerContext context{
       .mac = port.mac,
@@ -150,7 +154,8 @@ void Worker::Tick(uint64_t now_ns) {
   holds_.ReleaseDue(now_ns, [&](const HoldQueue::Held& held) {
     const size_t port_index = [&] {
       for (size_t i = 0; i < ports_.size(); ++i) {
-        if (uint32_t(ports_[i].ring->interface().ifindex) == held.meta.ifindex) {
+        if (uint32_t(ports_[i].ring->interface().ifindex) ==
+            held.meta.ifindex) {
           return i;
         }
       }

@@ -15,6 +15,7 @@
 
 #include "capture/packet_ring.h"
 #include "engine/drop_reason.h"
+#include "engine/duplicate_filter.h"
 #include "engine/hold_queue.h"
 #include "engine/offer_table.h"
 #include "engine/policy.h"
@@ -32,22 +33,22 @@ struct WorkerOptions {
   uint64_t learn_ttl_ns = 120'000'000'000;
   size_t offer_table_capacity = 65536;
   size_t hold_capacity = 1024;
+  size_t duplicate_filter_capacity = 16384;
   size_t batch_size = 64;
 };
 
 // Called for every request the worker answered or dropped, with the reply
 // (empty when dropped). Set only when debug logging is on: it allocates.
-using ClientLogFn = std::function<void(const Request& request,
-                                       std::span<const uint8_t> reply,
-                                       DropReason reason)>;
+using ClientLogFn = std::function<void(
+    const Request& request, std::span<const uint8_t> reply, DropReason reason)>;
 // One-off notices (e.g. a DHCP server that sends PXEClient itself).
 using NoticeFn = std::function<void(std::string_view text)>;
 
 class Worker {
  public:
-  Worker(const BootPolicy& policy, std::vector<std::unique_ptr<PacketRing>> rings,
-         const WorkerOptions& options, ClientLogFn client_log,
-         NoticeFn notice);
+  Worker(const BootPolicy& policy,
+         std::vector<std::unique_ptr<PacketRing>> rings,
+         const WorkerOptions& options, ClientLogFn client_log, NoticeFn notice);
 
   // Serves until `stop` becomes true (checked at least every 200 ms).
   absl::Status Run(const std::atomic<bool>& stop);
@@ -81,6 +82,7 @@ class Worker {
   NoticeFn notice_;
   OfferTable offers_;
   HoldQueue holds_;
+  DuplicateFilter duplicates_;
   Counters counters_;
   std::unique_ptr<Request> request_;  // scratch, reused for every frame
   std::vector<RxFrame> batch_;

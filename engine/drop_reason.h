@@ -41,8 +41,9 @@ namespace pxe {
   X(kNoBootFile, "no boot file configured for this client's architecture") \
   X(kNoServerAddress, "no server address for this client")                 \
   X(kNoClientAddress, "4011 request without a client address to answer")   \
-  X(kReplyBufferTooSmall, "reply does not fit the transmit buffer")          \
-  /* Capture */                                                               \
+  X(kReplyBufferTooSmall, "reply does not fit the transmit buffer")        \
+  /* Worker */                                                             \
+  X(kDuplicate, "same request seen within 50 ms (a bridge or bond copy)")  \
   X(kTxRingFull, "no free transmit slot")
 
 enum class DropReason : uint8_t {

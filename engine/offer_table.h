@@ -47,7 +47,8 @@ class OfferTable {
 // Hash of a MAC address for tables and fan-out: the low 4 bytes (the NIC
 // part, which varies most) mixed with a multiplicative constant.
 inline uint32_t HashMac(const MacAddress& mac) {
-  const uint64_t key = uint64_t{LoadBe16(mac.data())} << 32 | LoadBe32(mac.data() + 2);
+  const uint64_t key =
+      uint64_t{LoadBe16(mac.data())} << 32 | LoadBe32(mac.data() + 2);
   return static_cast<uint32_t>((key * 0x9E3779B97F4A7C15ull) >> 32);
 }
 

@@ -34,13 +34,13 @@ struct RequestInfo {
   ClientKind kind = ClientKind::kNotBooting;
   uint16_t arch_code = 0;  // first known code of option 93, else from 60
   ArchInfo arch{ArchClass::kBios, false, false};
-  bool arch_known = true;   // false: option 93 listed only unknown codes
-  bool is_ipxe = false;     // option 77 "iPXE" or option 175 present
-  bool has_undi = false;    // option 94 (client network device interface)
+  bool arch_known = true;  // false: option 93 listed only unknown codes
+  bool is_ipxe = false;    // option 77 "iPXE" or option 175 present
+  bool has_undi = false;   // option 94 (client network device interface)
   std::array<uint8_t, 3> undi{};
-  std::span<const uint8_t> uuid;       // option 97 if well formed (17 bytes)
-  bool uuid_present = false;           // option 97 present, valid or not
-  std::span<const uint8_t> boot_item;  // option 43.71 value (4 bytes) if any
+  std::span<const uint8_t> uuid;          // option 97 if well formed (17 bytes)
+  bool uuid_present = false;              // option 97 present, valid or not
+  std::span<const uint8_t> boot_item;     // option 43.71 value (4 bytes) if any
   std::span<const uint8_t> relay_info;    // option 82, echoed in replies
   std::span<const uint8_t> vendor_class;  // option 60
 

@@ -120,7 +120,9 @@ std::string UsageText() {
       "up to\n"
       "                           MS for the DHCP server's offer to pick the\n"
       "                           client's subnet (default 300, 0 = never)\n"
-      "      --rx-ring-frames N   receive ring slots (default 4096)\n"
+      "      --rx-ring-frames N   receive ring slots per worker (default "
+      "4096)\n"
+      "      --workers N          worker threads (default: one per core)\n"
       "      --foreground         do not daemonize (for systemd)\n"
       "      --replay FILE        run over a pcap capture instead of an "
       "interface\n"
@@ -250,6 +252,12 @@ absl::StatusOr<DaemonConfig> ParseCommandLine(
             "--rx-ring-frames is a multiple of 32");
       }
       config.ring.rx_frames = static_cast<uint32_t>(frames);
+    } else if (name == "workers") {
+      PXE_ASSIGN_OR_RETURN(std::string_view v, value());
+      if (!absl::SimpleAtoi(Sv(v), &config.workers) || config.workers < 1 ||
+          config.workers > 64) {
+        return absl::InvalidArgumentError("--workers is 1 to 64");
+      }
     } else if (name == "replay") {
       PXE_ASSIGN_OR_RETURN(std::string_view v, value());
       config.replay_path = std::string(v);

@@ -22,9 +22,12 @@ struct DaemonConfig {
   bool debug = false;       // -d: foreground, log every client
   bool foreground = false;  // --foreground: do not daemonize (systemd)
   std::vector<std::string> interfaces;  // -i, repeatable
-  BootPolicy policy;  // <nbp name>, -t, -l, -b, --boot-file, ...
+  BootPolicy policy;     // <nbp name>, -t, -l, -b, --boot-file, ...
   WorkerOptions worker;  // --offer-hold-ms
   RingOptions ring;      // --rx-ring-frames
+  // Worker threads, each with its own rings in a chaddr-keyed fan-out group
+  // (--workers); 0 = one per core.
+  int workers = 0;
 
   // Offline mode: run the engine over a capture instead of interfaces.
   std::string replay_path;  // --replay FILE

@@ -5,9 +5,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -84,8 +86,9 @@ absl::StatusOr<std::vector<InterfaceInfo>> ResolveInterfaces(
       }
     }
     if (!found) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "listen address ", FormatIpv4(l), " is not on the served interfaces"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("listen address ", FormatIpv4(l),
+                       " is not on the served interfaces"));
     }
   }
   return out;
@@ -102,11 +105,11 @@ std::string DescribeInterface(const InterfaceInfo& info) {
 void LogClient(const Request& request, std::span<const uint8_t> reply,
                DropReason reason) {
   if (reason == DropReason::kNone) {
-    log::Info(absl::StrCat(DescribeRequest(request), " => ",
-                           DescribeReply(reply)));
+    log::Info(
+        absl::StrCat(DescribeRequest(request), " => ", DescribeReply(reply)));
   } else {
-    log::Info(absl::StrCat(DescribeRequest(request), " => no reply: ",
-                           Sv(DropReasonText(reason))));
+    log::Info(absl::StrCat(DescribeRequest(request),
+                           " => no reply: ", Sv(DropReasonText(reason))));
   }
 }
 
@@ -116,14 +119,26 @@ absl::Status RunDaemon(const DaemonConfig& config) {
   log::Init(/*to_syslog=*/false);
   PXE_ASSIGN_OR_RETURN(std::vector<InterfaceInfo> interfaces,
                        ResolveInterfaces(config));
-  std::vector<std::unique_ptr<PacketRing>> rings;
+  const int workers =
+      config.workers > 0
+          ? config.workers
+          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  // Every socket is open before daemonizing, so start-up errors reach the
+  // terminal and the exit code.
+  std::vector<std::vector<std::unique_ptr<PacketRing>>> rings(workers);
   for (const InterfaceInfo& info : interfaces) {
     const std::string expression = DhcpFilterExpression(info.addresses);
     PXE_ASSIGN_OR_RETURN(BpfProgram filter, CompileFilter(expression));
-    PXE_ASSIGN_OR_RETURN(std::unique_ptr<PacketRing> ring,
-                         PacketRing::Open(info, config.ring, filter));
+    RingOptions options = config.ring;
+    // Fan-out ids are per network namespace: one per interface and process.
+    options.fanout_group =
+        workers > 1 ? ((getpid() & 0xFF) << 8 | (info.ifindex & 0xFF)) : -1;
+    for (int w = 0; w < workers; ++w) {
+      PXE_ASSIGN_OR_RETURN(std::unique_ptr<PacketRing> ring,
+                           PacketRing::Open(info, options, filter));
+      rings[w].push_back(std::move(ring));
+    }
     log::Info(absl::StrCat("serving ", DescribeInterface(info)));
-    rings.push_back(std::move(ring));
   }
   absl::StatusOr<UniqueFd> port_4011 = HoldUdpPort(kPxeServerPort);
   if (!port_4011.ok()) {
@@ -137,26 +152,50 @@ absl::Status RunDaemon(const DaemonConfig& config) {
   }
   InstallSignalHandlers();
 
-  Worker worker(config.policy, std::move(rings), config.worker,
-                config.debug ? ClientLogFn(LogClient) : ClientLogFn(),
-                [](std::string_view text) { log::Warning(text); });
-  log::Info(absl::StrCat(VersionText(), " ready"));
-  absl::Status status = worker.Run(stop_requested);
+  std::vector<std::unique_ptr<Worker>> pool;
+  for (int w = 0; w < workers; ++w) {
+    pool.push_back(std::make_unique<Worker>(
+        config.policy, std::move(rings[w]), config.worker,
+        config.debug ? ClientLogFn(LogClient) : ClientLogFn(),
+        [](std::string_view text) { log::Warning(text); }));
+  }
+  log::Info(absl::StrCat(VersionText(), " ready, ", workers, " worker",
+                         workers > 1 ? "s" : ""));
+  std::vector<absl::Status> results(workers);
+  std::vector<std::thread> threads;
+  for (int w = 0; w < workers; ++w) {
+    threads.emplace_back([&, w] {
+      results[w] = pool[w]->Run(stop_requested);
+      // One worker failing (its interface went away) stops the others.
+      if (!results[w].ok()) stop_requested.store(true);
+    });
+  }
+  for (std::thread& t : threads) t.join();
 
-  const Counters& c = worker.counters();
-  const RingStats ring = worker.ring_stats();
-  std::string summary =
-      absl::StrCat("stopping: ", c.received(), " frames, ", c.answered(),
-                   " answered, ", ring.drops, " lost in the ring");
+  Counters total;
+  RingStats ring;
+  for (auto& worker : pool) {
+    total += worker->counters();
+    const RingStats s = worker->ring_stats();
+    ring.packets += s.packets;
+    ring.drops += s.drops;
+    ring.tx_errors += s.tx_errors;
+  }
+  std::string summary = absl::StrCat(
+      "stopping: ", total.received(), " frames, ", total.answered(),
+      " answered, ", ring.drops, " lost in the ring");
   for (size_t i = 1; i < kDropReasonCount; ++i) {
-    if (c.by_reason[i] != 0) {
+    if (total.by_reason[i] != 0) {
       absl::StrAppend(&summary, "; ",
                       Sv(DropReasonName(static_cast<DropReason>(i))), " ",
-                      c.by_reason[i]);
+                      total.by_reason[i]);
     }
   }
   log::Info(summary);
-  return status;
+  for (const absl::Status& s : results) {
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace pxe

@@ -1,0 +1,50 @@
+#include "capture/fanout.h"
+
+#include <linux/filter.h>
+#include <linux/if_packet.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+
+namespace pxe {
+namespace {
+
+constexpr uint32_t kNet = static_cast<uint32_t>(SKF_NET_OFF);
+constexpr uint32_t kChaddrTail = 8 + 28 + 2;  // UDP + BOOTP offset + 2
+
+}  // namespace
+
+BpfProgram ChaddrFanoutProgram() {
+  return {
+      // X = 4 * IHL
+      sock_filter{BPF_LDX | BPF_B | BPF_MSH, 0, 0, kNet},
+      // A = chaddr[2..5]
+      sock_filter{BPF_LD | BPF_W | BPF_IND, 0, 0, kNet + kChaddrTail},
+      // Fibonacci hashing: the high bits of the product mix all input bits.
+      sock_filter{BPF_ALU | BPF_MUL | BPF_K, 0, 0, 0x9E3779B1u},
+      sock_filter{BPF_ALU | BPF_RSH | BPF_K, 0, 0, 16},
+      sock_filter{BPF_RET | BPF_A, 0, 0, 0},
+  };
+}
+
+absl::Status JoinChaddrFanout(int fd, uint16_t group_id) {
+  const int arg = group_id | (PACKET_FANOUT_CBPF << 16);
+  if (setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &arg, sizeof(arg)) != 0) {
+    return absl::InternalError(
+        absl::StrCat("PACKET_FANOUT: ", std::strerror(errno)));
+  }
+  BpfProgram program = ChaddrFanoutProgram();
+  sock_fprog fprog{.len = static_cast<unsigned short>(program.size()),
+                   .filter = program.data()};
+  if (setsockopt(fd, SOL_PACKET, PACKET_FANOUT_DATA, &fprog, sizeof(fprog)) !=
+      0) {
+    return absl::InternalError(
+        absl::StrCat("PACKET_FANOUT_DATA: ", std::strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace pxe
