@@ -50,6 +50,10 @@ pids=()
 
 cleanup() {
   set +e
+  # Also whatever else still runs inside the demo's own namespaces.
+  for ns in "$ns_srv" "$ns_lan"; do
+    pids+=($(ip netns pids "$ns" 2>/dev/null))
+  done
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
   for pid in "${pids[@]}"; do
     for _ in $(seq 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
@@ -63,8 +67,9 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-in_srv() { ip netns exec "$ns_srv" "$@"; }
-in_lan() { ip netns exec "$ns_lan" "$@"; }
+# Background processes are started with a plain `ip netns exec ... &` (which
+# execs the program), never through a shell function: $! must be the
+# program's own PID for the cleanup to reach it.
 
 say "sandbox LAN: namespaces $ns_srv (servers) and $ns_lan (bridge + VM)"
 ip netns add "$ns_srv"
@@ -102,7 +107,7 @@ CFG
 ls -1 "$tftp"
 
 say "dnsmasq (DHCP server only, no boot options) on 10.77.0.1"
-in_srv dnsmasq --no-daemon --port=0 --conf-file=/dev/null \
+ip netns exec "$ns_srv" dnsmasq --no-daemon --port=0 --conf-file=/dev/null \
   --interface="$tag-s" --bind-interfaces --no-ping \
   --dhcp-range=10.77.0.100,10.77.0.200,1h \
   --dhcp-leasefile="$work/leases" --pid-file="$work/dnsmasq.pid" \
@@ -110,17 +115,17 @@ in_srv dnsmasq --no-daemon --port=0 --conf-file=/dev/null \
 pids+=($!)
 
 say "tftpd-hpa on 10.77.0.1:69"
-in_srv in.tftpd --foreground --address 10.77.0.1:69 --secure "$tftp" \
+ip netns exec "$ns_srv" in.tftpd --foreground --address 10.77.0.1:69 --secure "$tftp" \
   >"$work/tftpd.log" 2>&1 &
 pids+=($!)
 
 say "pxe-pdhcp beside dnsmasq: $pdhcp -d -i $tag-s $nbp"
-in_srv "$pdhcp" -d -i "$tag-s" "$nbp" >"$work/pxe-pdhcp.log" 2>&1 &
+ip netns exec "$ns_srv" "$pdhcp" -d -i "$tag-s" "$nbp" >"$work/pxe-pdhcp.log" 2>&1 &
 pids+=($!)
 sleep 0.5
 
 say "tcpdump of the DHCP exchange"
-in_srv tcpdump -i "$tag-s" -n -l -e 'udp port 67 or udp port 68 or udp port 4011 or udp port 69' \
+ip netns exec "$ns_srv" tcpdump -i "$tag-s" -n -l -e 'udp port 67 or udp port 68 or udp port 4011 or udp port 69' \
   >"$work/tcpdump.log" 2>/dev/null &
 pids+=($!)
 sleep 0.5
@@ -135,7 +140,7 @@ else
   firmware=(-boot n -device e1000,netdev=n0,mac=52:54:00:77:00:10)
   say "QEMU: SeaBIOS + iPXE ROM (takes about 25 s under emulation)"
 fi
-in_lan qemu-system-x86_64 -machine accel=tcg -m 256 -nographic -no-reboot \
+ip netns exec "$ns_lan" qemu-system-x86_64 -machine accel=tcg -m 256 -nographic -no-reboot \
   -serial "file:$work/console.log" -monitor none \
   -netdev tap,id=n0,ifname=tap0,script=no,downscript=no "${firmware[@]}" \
   >"$work/qemu.log" 2>&1 &
