@@ -36,13 +36,18 @@ function(pxe_executable)
   target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS})
 endfunction()
 
-# pxe_test(NAME name SRCS ... DEPS ... [LABELS ...]): a GoogleTest binary registered with ctest.
+# pxe_test(NAME name SRCS ... DEPS ... [LABELS ...] [TIMEOUT seconds]): a
+# GoogleTest binary whose tests are registered with ctest one by one.
 function(pxe_test)
-  cmake_parse_arguments(ARG "" "NAME" "SRCS;DEPS;LABELS" ${ARGN})
-  pxe_executable(NAME ${ARG_NAME} SRCS ${ARG_SRCS} DEPS ${ARG_DEPS} GTest::gtest GTest::gtest_main)
+  cmake_parse_arguments(ARG "" "NAME;TIMEOUT" "SRCS;DEPS;LABELS" ${ARGN})
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 120)
+  endif()
+  pxe_executable(NAME ${ARG_NAME} SRCS ${ARG_SRCS}
+                 DEPS ${ARG_DEPS} GTest::gmock GTest::gtest GTest::gtest_main)
   gtest_discover_tests(${ARG_NAME}
     WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
-    PROPERTIES LABELS "${ARG_LABELS}"
+    PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}
     DISCOVERY_TIMEOUT 60)
 endfunction()
 

@@ -142,7 +142,7 @@ size_t CraftReply(const Request& request, const ReplyPlan& plan,
   std::memcpy(m + bootp::kChaddr, request.bootp.chaddr_field(),
               bootp::kChaddrSize);
   if (plan.tftp_server != 0) FormatIpv4(plan.tftp_server, m + bootp::kSname);
-  if (!plan.file_in_option67) {
+  if (!plan.file_in_option67 && !plan.file.empty()) {
     std::memcpy(m + bootp::kFile, plan.file.data(), plan.file.size());
   }
   StoreBe32(m + bootp::kCookie, bootp::kMagicCookie);
