@@ -10,6 +10,8 @@
 namespace pxe {
 
 using MacAddress = std::array<uint8_t, 6>;
+inline constexpr MacAddress kBroadcastMac = {0xff, 0xff, 0xff,
+                                             0xff, 0xff, 0xff};
 
 // IPv4 addresses travel through the engine as uint32_t in host byte order:
 // 10.77.0.1 == 0x0A4D0001.

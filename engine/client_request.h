@@ -33,8 +33,6 @@ inline constexpr std::array<uint8_t, 9> kIpxeFeatures = {
     0x10, 0x01, 0x02, 0x15, 0x01, 0x01, 0x13, 0x01, 0x01};
 
 inline constexpr uint16_t kBiosArch[] = {0};
-inline constexpr MacAddress kBroadcastMacAddress = {0xff, 0xff, 0xff,
-                                                    0xff, 0xff, 0xff};
 
 // Every field of the request, with the defaults of a BIOS PXE ROM's
 // broadcast DISCOVER. Written with designated initializers; the views
@@ -45,7 +43,7 @@ struct ClientRequestSpec {
   MacAddress client_mac = {0x52, 0x54, 0x00, 0x77, 0x00, 0x10};  // chaddr
   // Ethernet source; all zero = client_mac. A relay sends from its own MAC.
   MacAddress src_mac{};
-  MacAddress dst_mac = kBroadcastMacAddress;
+  MacAddress dst_mac = kBroadcastMac;
   std::optional<uint16_t> vlan_tci;  // set: an 802.1Q tag in the frame
 
   // BOOTP header (RFC 2131 §2).

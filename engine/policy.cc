@@ -6,8 +6,6 @@
 namespace pxe {
 namespace {
 
-constexpr MacAddress kBroadcastMac = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
-
 absl::Status CheckName(std::string_view what, std::string_view value,
                        size_t max_length) {
   if (value.size() > max_length) {
