@@ -1,0 +1,382 @@
+// Proves that the packet path — pxe::Respond(): classify, decide, craft —
+// never touches the heap, for real firmware requests and for dropped frames.
+// The daemon answers from a fixed set of buffers; one allocation per frame
+// would be a latency spike under a PXE storm and a failure mode under memory
+// pressure.
+//
+// This binary replaces every global operator new and delete with counting
+// versions, which is why it is a test target of its own: the counters would
+// change the behaviour of no other test, but a replacement applies to the
+// whole program.
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "capture/pcap_file.h"
+#include "engine/reply.h"
+#include "gtest/gtest.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define PXE_ALLOC_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define PXE_ALLOC_TEST_ASAN 1
+#endif
+#endif
+
+namespace {
+
+// Counting is per thread, so that nothing another thread does (none today;
+// gtest may grow one) is blamed on the code under test. Constant-initialized
+// thread_locals need no TLS constructor, so they are safe to touch from
+// operator new at any time, even during static initialization.
+thread_local bool t_counting = false;
+thread_local uint64_t t_allocations = 0;
+thread_local uint64_t t_deallocations = 0;
+
+// Out of line: inlined into a caller, free() on memory from operator new
+// trips g++'s -Wmismatched-new-delete, which does not know that here operator
+// new is malloc.
+[[gnu::noinline]] void* CountedAlloc(std::size_t size) {
+  if (t_counting) ++t_allocations;
+  // malloc(0) may return nullptr; operator new must not.
+  return std::malloc(size == 0 ? 1 : size);
+}
+
+[[gnu::noinline]] void* CountedAlignedAlloc(std::size_t size,
+                                            std::align_val_t align) {
+  if (t_counting) ++t_allocations;
+  void* p = nullptr;
+  // Aligned new is only used for alignments above the default (16), which
+  // are always multiples of sizeof(void*), as posix_memalign requires.
+  const std::size_t alignment = static_cast<std::size_t>(align);
+  if (posix_memalign(&p, alignment < sizeof(void*) ? sizeof(void*) : alignment,
+                     size == 0 ? 1 : size) != 0) {
+    return nullptr;
+  }
+  return p;
+}
+
+[[gnu::noinline]] void CountedFree(void* p) {
+  if (p == nullptr) return;
+  if (t_counting) ++t_deallocations;
+  std::free(p);
+}
+
+}  // namespace
+
+// The replaceable allocation functions ([new.delete]): every form, so that
+// no allocation can slip past the counter through a variant we forgot.
+void* operator new(std::size_t size) {
+  if (void* p = CountedAlloc(size)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t size) {
+  if (void* p = CountedAlloc(size)) return p;
+  throw std::bad_alloc();
+}
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
+  return CountedAlloc(size);
+}
+void* operator new[](std::size_t size, const std::nothrow_t&) noexcept {
+  return CountedAlloc(size);
+}
+void* operator new(std::size_t size, std::align_val_t align) {
+  if (void* p = CountedAlignedAlloc(size, align)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t size, std::align_val_t align) {
+  if (void* p = CountedAlignedAlloc(size, align)) return p;
+  throw std::bad_alloc();
+}
+void* operator new(std::size_t size, std::align_val_t align,
+                   const std::nothrow_t&) noexcept {
+  return CountedAlignedAlloc(size, align);
+}
+void* operator new[](std::size_t size, std::align_val_t align,
+                     const std::nothrow_t&) noexcept {
+  return CountedAlignedAlloc(size, align);
+}
+
+void operator delete(void* p) noexcept { CountedFree(p); }
+void operator delete[](void* p) noexcept { CountedFree(p); }
+void operator delete(void* p, std::size_t) noexcept { CountedFree(p); }
+void operator delete[](void* p, std::size_t) noexcept { CountedFree(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept {
+  CountedFree(p);
+}
+void operator delete[](void* p, const std::nothrow_t&) noexcept {
+  CountedFree(p);
+}
+void operator delete(void* p, std::align_val_t) noexcept { CountedFree(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { CountedFree(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept {
+  CountedFree(p);
+}
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept {
+  CountedFree(p);
+}
+void operator delete(void* p, std::align_val_t,
+                     const std::nothrow_t&) noexcept {
+  CountedFree(p);
+}
+void operator delete[](void* p, std::align_val_t,
+                       const std::nothrow_t&) noexcept {
+  CountedFree(p);
+}
+
+namespace pxe {
+namespace {
+
+// Counts the heap traffic of this thread between construction and Stop().
+// Nothing that may allocate (gtest assertions, logging) belongs between the
+// two: record results in plain variables and check them after Stop().
+class AllocationCounter {
+ public:
+  AllocationCounter() {
+    t_allocations = 0;
+    t_deallocations = 0;
+    t_counting = true;
+  }
+  ~AllocationCounter() { t_counting = false; }
+  AllocationCounter(const AllocationCounter&) = delete;
+  AllocationCounter& operator=(const AllocationCounter&) = delete;
+
+  void Stop() { t_counting = false; }
+  uint64_t allocations() const { return t_allocations; }
+  uint64_t deallocations() const { return t_deallocations; }
+};
+
+// Keeps the optimizer from eliding a new/delete pair (allowed since C++14):
+// the pointer escapes into memory it cannot see through.
+void Escape(const void* p) { asm volatile("" : : "g"(p) : "memory"); }
+
+constexpr uint32_t kServer = MakeIpv4(10, 77, 0, 2);
+constexpr uint32_t kSecondServer = MakeIpv4(192, 168, 5, 1);
+constexpr MacAddress kServerMac = {0x02, 0, 0, 0, 0, 0x02};
+
+// Frame `number` (1-based, as tcpdump numbers them) of a capture in
+// tests/data, copied out of the reader.
+std::vector<uint8_t> LoadFrame(const std::string& file, size_t number) {
+  auto source =
+      PcapFileSource::Open(std::string(PXE_TEST_DATA_DIR) + "/" + file);
+  if (!source.ok()) {
+    ADD_FAILURE() << source.status();
+    return {};
+  }
+  std::vector<RxFrame> batch(256);
+  absl::StatusOr<size_t> n = (*source)->Receive(batch, 0);
+  if (!n.ok() || *n < number) {
+    ADD_FAILURE() << file << " has no frame " << number;
+    return {};
+  }
+  const std::span<const uint8_t> data = batch[number - 1].data;
+  return {data.begin(), data.end()};
+}
+
+struct Frame {
+  std::string name;
+  std::vector<uint8_t> bytes;
+  DropReason expected;
+};
+
+class NoAllocationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+#ifdef PXE_ALLOC_TEST_ASAN
+    // ASan ships its own operator new. Our replacement wins in practice
+    // (the executable's definition is found before libasan's); should a
+    // toolchain ever resolve to ASan's instead, the counter would see
+    // nothing and every test here would pass vacuously: skip instead.
+    {
+      AllocationCounter counter;
+      int* volatile p = new int(1);
+      Escape(p);
+      delete p;
+      counter.Stop();
+      if (counter.allocations() == 0) {
+        GTEST_SKIP() << "operator new is not replaceable in this ASan build; "
+                        "allocation counting only runs without sanitizers";
+      }
+    }
+#endif
+    // A policy with an entry for every kind of client, strings long enough
+    // to live on the heap (a short-string-optimized copy would hide a
+    // std::string copy on the packet path), and two interface addresses.
+    policy_.boot_file = "boot/x86/pxelinux.0-with-a-name-longer-than-sso";
+    policy_.boot_file_by_arch[static_cast<size_t>(ArchClass::kUefiX64)] =
+        "boot/efi64/syslinux.efi-with-a-name-longer-than-sso";
+    policy_.http_url = "http://10.77.0.2/boot/efi64/ipxe.efi";
+    policy_.ipxe_script = "http://10.77.0.2/boot/script.ipxe";
+    policy_.relay_servers.push_back(
+        {.network = MakeIpv4(10, 9, 0, 0), .server = kServer});
+    ASSERT_TRUE(ValidatePolicy(policy_).ok());
+
+    const std::string bios = "bios-ipxe-proxy-offer.pcap";
+    const std::string uefi = "uefi-ovmf-proxy-offer.pcap";
+    requests_.push_back(
+        {"bios-discover", LoadFrame(bios, 1), DropReason::kNone});
+    requests_.push_back({"bios-4011", LoadFrame(bios, 6), DropReason::kNone});
+    requests_.push_back(
+        {"uefi-discover", LoadFrame(uefi, 1), DropReason::kNone});
+    requests_.push_back({"uefi-4011", LoadFrame(uefi, 6), DropReason::kNone});
+
+    // The LAN DHCP server's OFFER (its UDP checksum verifies: a reply we
+    // learn from), the same server's ACK as captured on the host side of
+    // checksum offload (wrong sum), a client's REQUEST on 67 (not ours to
+    // answer), a frame cut inside the IPv4 header, one cut inside the BOOTP
+    // header (its lengths claim more than is there), a flipped payload byte.
+    drops_.push_back({"server-offer", LoadFrame("uefi-ovmf-port4011.pcap", 2),
+                      DropReason::kServerReply});
+    drops_.push_back(
+        {"offloaded-ack", LoadFrame(bios, 5), DropReason::kBadUdpChecksum});
+    drops_.push_back(
+        {"request-on-67", LoadFrame(bios, 4), DropReason::kUnhandledMessage});
+    drops_.push_back({"non-pxe", LoadFrame(uefi, 8), DropReason::kNotBooting});
+    std::vector<uint8_t> truncated = requests_[0].bytes;
+    truncated.resize(30);
+    drops_.push_back({"cut-in-ip", truncated, DropReason::kFrameTooShort});
+    truncated = requests_[0].bytes;
+    truncated.resize(200);
+    drops_.push_back({"cut-in-bootp", truncated, DropReason::kBadIpLength});
+    std::vector<uint8_t> corrupt = requests_[0].bytes;
+    corrupt[corrupt.size() / 2] ^= 0x5A;
+    drops_.push_back({"corrupt", corrupt, DropReason::kBadUdpChecksum});
+    drops_.push_back({"empty", {}, DropReason::kFrameTooShort});
+  }
+
+  // Runs every frame through Respond() `rounds` times inside one counting
+  // region and checks that each got its expected outcome every time.
+  void ExpectNoAllocations(const std::vector<Frame>& frames, int rounds) {
+    auto request = std::make_unique<Request>();
+    std::vector<uint8_t> out(kMaxReplyFrameSize);
+    std::vector<DropReason> results(frames.size() * rounds);
+    std::vector<size_t> sizes(frames.size() * rounds);
+    const std::array<InterfaceAddress, 2> addresses = {
+        InterfaceAddress{kServer, 24}, InterfaceAddress{kSecondServer, 24}};
+    const ServerContext context{.mac = kServerMac, .addresses = addresses};
+
+    AllocationCounter counter;
+    for (int round = 0; round < rounds; ++round) {
+      for (size_t i = 0; i < frames.size(); ++i) {
+        const size_t slot = round * frames.size() + i;
+        results[slot] = Respond(frames[i].bytes, RxMeta{}, policy_, context,
+                                request.get(), out, &sizes[slot]);
+      }
+    }
+    counter.Stop();
+
+    EXPECT_EQ(counter.allocations(), 0u)
+        << "Respond() allocated on the packet path";
+    EXPECT_EQ(counter.deallocations(), 0u)
+        << "Respond() freed memory on the packet path";
+    // The counts mean something only if every frame took the path we meant:
+    // a request that is dropped early would prove nothing about crafting.
+    for (size_t i = 0; i < frames.size(); ++i) {
+      for (int round = 0; round < rounds; ++round) {
+        const size_t slot = round * frames.size() + i;
+        const bool ok =
+            results[slot] == frames[i].expected &&
+            (frames[i].expected != DropReason::kNone || sizes[slot] > 0);
+        if (!ok) {
+          ADD_FAILURE() << frames[i].name << " round " << round << ": got "
+                        << DropReasonName(results[slot]) << ", expected "
+                        << DropReasonName(frames[i].expected);
+          break;  // one report per frame is enough
+        }
+      }
+    }
+  }
+
+  BootPolicy policy_;
+  std::vector<Frame> requests_;
+  std::vector<Frame> drops_;
+};
+
+// The test would pass vacuously if the replacements were not in effect.
+TEST_F(NoAllocationTest, CounterSeesAllocations) {
+  AllocationCounter counter;
+  int* volatile one = new int(1);
+  Escape(one);
+  delete one;
+  const uint64_t after_new = counter.allocations();
+  const uint64_t after_delete = counter.deallocations();
+
+  std::vector<int> grown;
+  grown.push_back(1);
+  Escape(grown.data());
+  const uint64_t after_vector = counter.allocations();
+
+  struct alignas(64) Wide {
+    char bytes[64];
+  };
+  Wide* volatile wide = new Wide;
+  Escape(wide);
+  delete wide;
+  char* volatile array = new (std::nothrow) char[32];
+  Escape(array);
+  delete[] array;
+  counter.Stop();
+
+  EXPECT_EQ(after_new, 1u);
+  EXPECT_EQ(after_delete, 1u);
+  EXPECT_EQ(after_vector, 2u);
+  EXPECT_EQ(counter.allocations(), 4u);  // + the aligned and nothrow news
+  EXPECT_EQ(counter.deallocations(), 3u);
+}
+
+TEST_F(NoAllocationTest, RealRequestsOnce) {
+  ExpectNoAllocations(requests_, 1);
+}
+
+TEST_F(NoAllocationTest, RealRequestsRepeated) {
+  ExpectNoAllocations(requests_, 1000);
+}
+
+TEST_F(NoAllocationTest, DroppedFrames) { ExpectNoAllocations(drops_, 100); }
+
+// Requests and drops interleaved on one reused Request, as a worker sees
+// them.
+TEST_F(NoAllocationTest, MixedTraffic) {
+  std::vector<Frame> mixed;
+  for (size_t i = 0; i < std::max(requests_.size(), drops_.size()); ++i) {
+    if (i < drops_.size()) mixed.push_back(drops_[i]);
+    if (i < requests_.size()) mixed.push_back(requests_[i]);
+  }
+  ExpectNoAllocations(mixed, 100);
+}
+
+// With the checksum left to the NIC (TP_STATUS_CSUMNOTREADY) the frame takes
+// the same path minus the UDP sum: still no heap.
+TEST_F(NoAllocationTest, ChecksumNotReady) {
+  auto request = std::make_unique<Request>();
+  std::vector<uint8_t> out(kMaxReplyFrameSize);
+  const std::array<InterfaceAddress, 2> addresses = {
+      InterfaceAddress{kServer, 24}, InterfaceAddress{kSecondServer, 24}};
+  const ServerContext context{.mac = kServerMac, .addresses = addresses};
+  const RxMeta meta{.udp_checksum = UdpChecksumStatus::kNotReady};
+  std::vector<DropReason> results(requests_.size());
+
+  AllocationCounter counter;
+  for (size_t i = 0; i < requests_.size(); ++i) {
+    size_t size = 0;
+    results[i] = Respond(requests_[i].bytes, meta, policy_, context,
+                         request.get(), out, &size);
+  }
+  counter.Stop();
+
+  EXPECT_EQ(counter.allocations(), 0u);
+  EXPECT_EQ(counter.deallocations(), 0u);
+  for (size_t i = 0; i < requests_.size(); ++i) {
+    EXPECT_EQ(results[i], DropReason::kNone) << requests_[i].name;
+  }
+}
+
+}  // namespace
+}  // namespace pxe
