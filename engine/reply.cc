@@ -1,6 +1,7 @@
 #include "engine/reply.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 #include "engine/checksum.h"
@@ -13,16 +14,33 @@ constexpr std::string_view kHttpClient = "HTTPClient";
 constexpr uint8_t kTosLowDelay = 0xC0;  // what DHCP servers send (CS6)
 constexpr uint8_t kTtl = 64;
 
+// Decimal text of 0..255, so writing sname costs four copies per reply.
+struct OctetText {
+  uint8_t length;
+  char text[3];
+};
+constexpr std::array<OctetText, 256> MakeOctetTexts() {
+  std::array<OctetText, 256> table{};
+  for (unsigned i = 0; i < 256; ++i) {
+    OctetText& t = table[i];
+    if (i >= 100) t.text[t.length++] = static_cast<char>('0' + i / 100);
+    if (i >= 10) t.text[t.length++] = static_cast<char>('0' + i / 10 % 10);
+    t.text[t.length++] = static_cast<char>('0' + i % 10);
+  }
+  return table;
+}
+constexpr std::array<OctetText, 256> kOctetTexts = MakeOctetTexts();
+
 // "10.77.0.1" into `out` (at least 16 bytes); returns the length.
 size_t FormatIpv4(uint32_t ip, uint8_t* out) {
   size_t n = 0;
   for (int shift = 24; shift >= 0; shift -= 8) {
-    const unsigned octet = (ip >> shift) & 0xFF;
-    if (octet >= 100) out[n++] = static_cast<uint8_t>('0' + octet / 100);
-    if (octet >= 10) out[n++] = static_cast<uint8_t>('0' + octet / 10 % 10);
-    out[n++] = static_cast<uint8_t>('0' + octet % 10);
-    if (shift != 0) out[n++] = '.';
+    const OctetText& t = kOctetTexts[(ip >> shift) & 0xFF];
+    std::memcpy(out + n, t.text, 3);  // out has room; extra bytes overwritten
+    n += t.length;
+    out[n++] = '.';
   }
+  out[--n] = 0;  // the last '.' becomes the terminator
   return n;
 }
 
@@ -63,6 +81,7 @@ class Writer {
   void Option(uint8_t code, std::string_view text) {
     Option(code, {reinterpret_cast<const uint8_t*>(text.data()), text.size()});
   }
+  const uint8_t* position() const { return p_; }
 
  private:
   uint8_t* p_;
@@ -141,9 +160,14 @@ size_t CraftReply(const Request& request, const ReplyPlan& plan,
   StoreBe32(m + bootp::kGiaddr, request.giaddr);
   std::memcpy(m + bootp::kChaddr, request.bootp.chaddr_field(),
               bootp::kChaddrSize);
-  if (plan.tftp_server != 0) FormatIpv4(plan.tftp_server, m + bootp::kSname);
+  size_t sname_length = 0;
+  if (plan.tftp_server != 0) {
+    sname_length = FormatIpv4(plan.tftp_server, m + bootp::kSname);
+  }
+  size_t file_length = 0;
   if (!plan.file_in_option67 && !plan.file.empty()) {
-    std::memcpy(m + bootp::kFile, plan.file.data(), plan.file.size());
+    file_length = plan.file.size();
+    std::memcpy(m + bootp::kFile, plan.file.data(), file_length);
   }
   StoreBe32(m + bootp::kCookie, bootp::kMagicCookie);
 
@@ -177,9 +201,21 @@ size_t CraftReply(const Request& request, const ReplyPlan& plan,
   }
   w.U8(dhcp::kEnd);
 
-  const uint64_t sum = UdpPseudoHeaderSum(plan.server_address, plan.dst_ip,
-                                          static_cast<uint16_t>(udp_length));
-  uint16_t udp_checksum = ChecksumFinish(ChecksumAdd(sum, {udp, udp_length}));
+  // The UDP checksum over what was written: the zeros between the pieces
+  // (unused chaddr, sname and file bytes, the padding) add nothing. Every
+  // piece starts at an even offset from the UDP header.
+  static_assert((kUdpHeaderSize + bootp::kSname) % 2 == 0 &&
+                (kUdpHeaderSize + bootp::kFile) % 2 == 0 &&
+                (kUdpHeaderSize + bootp::kCookie) % 2 == 0);
+  uint64_t sum = UdpPseudoHeaderSum(plan.server_address, plan.dst_ip,
+                                    static_cast<uint16_t>(udp_length));
+  sum = ChecksumAdd(sum, {udp, kUdpHeaderSize + bootp::kSname});
+  sum = ChecksumAdd(sum, {m + bootp::kSname, sname_length});
+  sum = ChecksumAdd(sum, {m + bootp::kFile, file_length});
+  sum = ChecksumAdd(sum,
+                    {m + bootp::kCookie,
+                     static_cast<size_t>(w.position() - (m + bootp::kCookie))});
+  uint16_t udp_checksum = ChecksumFinish(sum);
   if (udp_checksum == 0) udp_checksum = 0xFFFF;  // RFC 768: 0 means "none"
   StoreBe16(udp + 6, udp_checksum);
   return frame_length;
