@@ -5,12 +5,11 @@
 
 #include "engine/bootp.h"
 #include "engine/checksum.h"
+#include "engine/frame_writer.h"
 
 namespace pxe {
 namespace {
 
-constexpr uint8_t kTtl = 64;
-constexpr uint16_t kDontFragment = 0x4000;
 constexpr size_t kMaxOptionLength = 255;
 constexpr std::string_view kIpxeUserClass = "iPXE";
 // Option codes only clients send (RFC 2132 §9.8, §9.10).
@@ -133,32 +132,17 @@ size_t BuildClientRequest(const ClientRequestSpec& spec,
   // Ethernet, with the 802.1Q tag in the frame when one is asked for.
   const MacAddress& src_mac =
       spec.src_mac == MacAddress{} ? spec.client_mac : spec.src_mac;
-  std::memcpy(frame, spec.dst_mac.data(), 6);
-  std::memcpy(frame + 6, src_mac.data(), 6);
-  if (vlan) {
-    StoreBe16(frame + 12, kEtherTypeVlan);
-    StoreBe16(frame + 14, *spec.vlan_tci);
-    StoreBe16(frame + 16, kEtherTypeIpv4);
-  } else {
-    StoreBe16(frame + 12, kEtherTypeIpv4);
-  }
-
-  // IPv4 (RFC 791): IHL 5, TOS 0 as firmware sends.
-  uint8_t* ip = frame + l2_length;
-  ip[0] = 0x45;
-  StoreBe16(ip + 2, static_cast<uint16_t>(ip_length));
-  StoreBe16(ip + 4, spec.ip_id);
-  if (spec.dont_fragment) StoreBe16(ip + 6, kDontFragment);
-  ip[8] = kTtl;
-  ip[9] = kIpProtoUdp;
-  StoreBe32(ip + 12, spec.src_ip);
-  StoreBe32(ip + 16, spec.dst_ip);
-  StoreBe16(ip + 10, ChecksumFinish(ChecksumAdd(0, {ip, kIpv4MinHeaderSize})));
-
-  uint8_t* udp = ip + kIpv4MinHeaderSize;
-  StoreBe16(udp, spec.src_port);
-  StoreBe16(udp + 2, spec.dst_port);
-  StoreBe16(udp + 4, static_cast<uint16_t>(udp_length));
+  const size_t ip_offset =
+      WriteEthernetHeader(frame, spec.dst_mac, src_mac, spec.vlan_tci);
+  // IPv4 (RFC 791): TOS 0 as firmware sends.
+  uint8_t* udp = WriteIpv4UdpHeaders(
+      frame + ip_offset, {.src_ip = spec.src_ip,
+                          .dst_ip = spec.dst_ip,
+                          .src_port = spec.src_port,
+                          .dst_port = spec.dst_port,
+                          .udp_length = static_cast<uint16_t>(udp_length),
+                          .id = spec.ip_id,
+                          .dont_fragment = spec.dont_fragment});
 
   // BOOTP fixed header (RFC 2131 §2).
   uint8_t* m = udp + kUdpHeaderSize;

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "engine/checksum.h"
+#include "engine/frame_writer.h"
 
 namespace pxe {
 namespace {
@@ -12,7 +13,6 @@ namespace {
 constexpr std::string_view kPxeClient = "PXEClient";
 constexpr std::string_view kHttpClient = "HTTPClient";
 constexpr uint8_t kTosLowDelay = 0xC0;  // what DHCP servers send (CS6)
-constexpr uint8_t kTtl = 64;
 
 // Decimal text of 0..255, so writing sname costs four copies per reply.
 struct OctetText {
@@ -114,32 +114,19 @@ size_t CraftReply(const Request& request, const ReplyPlan& plan,
   std::memset(frame, 0, frame_length);
 
   // Ethernet, with the request's 802.1Q tag kept.
-  std::memcpy(frame, plan.dst_mac.data(), 6);
-  std::memcpy(frame + 6, context.mac.data(), 6);
-  if (vlan) {
-    StoreBe16(frame + 12, kEtherTypeVlan);
-    StoreBe16(frame + 14, request.frame.vlan_tci);
-    StoreBe16(frame + 16, kEtherTypeIpv4);
-  } else {
-    StoreBe16(frame + 12, kEtherTypeIpv4);
-  }
-
-  // IPv4: IHL 5, no fragmentation; the id only has to vary between datagrams.
-  uint8_t* ip = frame + l2_length;
-  ip[0] = 0x45;
-  ip[1] = kTosLowDelay;
-  StoreBe16(ip + 2, static_cast<uint16_t>(ip_length));
-  StoreBe16(ip + 4, static_cast<uint16_t>(request.xid ^ (request.xid >> 16)));
-  ip[8] = kTtl;
-  ip[9] = kIpProtoUdp;
-  StoreBe32(ip + 12, plan.server_address);
-  StoreBe32(ip + 16, plan.dst_ip);
-  StoreBe16(ip + 10, ChecksumFinish(ChecksumAdd(0, {ip, kIpv4MinHeaderSize})));
-
-  uint8_t* udp = ip + kIpv4MinHeaderSize;
-  StoreBe16(udp, plan.src_port);
-  StoreBe16(udp + 2, plan.dst_port);
-  StoreBe16(udp + 4, static_cast<uint16_t>(udp_length));
+  const size_t ip_offset = WriteEthernetHeader(
+      frame, plan.dst_mac, context.mac,
+      vlan ? std::optional<uint16_t>(request.frame.vlan_tci) : std::nullopt);
+  // The IPv4 id only has to vary between datagrams.
+  uint8_t* udp = WriteIpv4UdpHeaders(
+      frame + ip_offset,
+      {.src_ip = plan.server_address,
+       .dst_ip = plan.dst_ip,
+       .src_port = plan.src_port,
+       .dst_port = plan.dst_port,
+       .udp_length = static_cast<uint16_t>(udp_length),
+       .tos = kTosLowDelay,
+       .id = static_cast<uint16_t>(request.xid ^ (request.xid >> 16))});
 
   // BOOTP fixed header (RFC 2131 §2).
   uint8_t* m = udp + kUdpHeaderSize;

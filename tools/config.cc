@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "engine/status_macros.h"
+#include "tools/arg_reader.h"
 
 namespace pxe {
 namespace {
@@ -31,28 +32,6 @@ std::string ArchList() {
   }
   return out;
 }
-
-// Walks argv: "-x VALUE", "-xVALUE", "--name VALUE", "--name=VALUE".
-class ArgReader {
- public:
-  explicit ArgReader(std::span<const char* const> args) : args_(args) {}
-
-  bool Done() const { return index_ >= args_.size(); }
-  std::string_view Next() { return args_[index_++]; }
-  absl::StatusOr<std::string_view> Value(
-      std::string_view flag, std::optional<std::string_view> inline_value) {
-    if (inline_value) return *inline_value;
-    if (Done()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("option ", Sv(flag), " needs a value"));
-    }
-    return Next();
-  }
-
- private:
-  std::span<const char* const> args_;
-  size_t index_ = 0;
-};
 
 }  // namespace
 

@@ -8,6 +8,7 @@
 #include "engine/arch.h"
 #include "engine/checksum.h"
 #include "engine/status_macros.h"
+#include "tools/arg_reader.h"
 #include "tools/config.h"
 
 namespace pxe {
@@ -17,28 +18,6 @@ constexpr std::string_view kPxeClient = "PXEClient";
 constexpr std::string_view kHttpClient = "HTTPClient";
 // What iPXE asks for in a boot server request: item type 0x8000, layer 0.
 constexpr std::array<uint8_t, 4> kIpxeBootItem = {0x80, 0x00, 0x00, 0x00};
-
-// Walks argv: "-x VALUE", "--name VALUE", "--name=VALUE" (as tools/config.cc).
-class ArgReader {
- public:
-  explicit ArgReader(std::span<const char* const> args) : args_(args) {}
-
-  bool Done() const { return index_ >= args_.size(); }
-  std::string_view Next() { return args_[index_++]; }
-  absl::StatusOr<std::string_view> Value(
-      std::string_view flag, std::optional<std::string_view> inline_value) {
-    if (inline_value) return *inline_value;
-    if (Done()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("option ", Sv(flag), " needs a value"));
-    }
-    return Next();
-  }
-
- private:
-  std::span<const char* const> args_;
-  size_t index_ = 0;
-};
 
 absl::StatusOr<uint32_t> ParseNumber(std::string_view flag,
                                      std::string_view text, uint32_t min,
