@@ -94,9 +94,10 @@ void Worker::HandleFrame(size_t port_index, const RxFrame& frame,
 
 void Worker::Learn(size_t port_index, uint64_t now_ns) {
   Request& r = *request_;
-  const Port& port = ports_[port_index];
+  // A DHCP server on this host sends from our own MAC: its frames count.
+  // Our own replies never do: offers carry yiaddr 0, ACKs leave from 4011.
   const bool from_server = r.frame.udp_src == kDhcpServerPort &&
-                           r.frame.eth_src != port.mac && r.yiaddr != 0 &&
+                           r.yiaddr != 0 &&
                            (r.type == dhcp::MessageType::kOffer ||
                             r.type == dhcp::MessageType::kAck);
   if (!from_server) return;
