@@ -357,7 +357,8 @@ class LanTest : public ::testing::Test {
   // The lines of pxe-pdhcp's -d log that answer the client `chaddr`.
   std::vector<std::string> ProxyAnswersTo(std::string_view chaddr) const {
     std::vector<std::string> out;
-    for (std::string_view line : Split(ProxyLog(), '\n')) {
+    const std::string log = ProxyLog();  // outlives the views Split returns
+    for (std::string_view line : Split(log, '\n')) {
       if (Contains(line, " => ") &&
           Contains(line, absl::StrCat(" chaddr ", Sv(chaddr)))) {
         out.emplace_back(line);
