@@ -40,7 +40,8 @@ namespace pxe {
   X(kUnknownArch, "client architecture (option 93) not served")            \
   X(kNoBootFile, "no boot file configured for this client's architecture") \
   X(kNoServerAddress, "no server address for this client")                 \
-  X(kNoClientAddress, "4011 request without a client address to answer")   \
+  X(kNoClientAddress,                                                      \
+    "4011 request without a client address or port to answer")             \
   X(kReplyBufferTooSmall, "reply does not fit the transmit buffer")        \
   /* Worker */                                                             \
   X(kDuplicate, "same request seen within 50 ms (a bridge or bond copy)")  \

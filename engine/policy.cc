@@ -150,7 +150,11 @@ DropReason Decide(const Request& request, const BootPolicy& policy,
 
   if (ack) {
     plan->dst_ip = request.ciaddr != 0 ? request.ciaddr : request.frame.ip_src;
-    if (plan->dst_ip == 0) return DropReason::kNoClientAddress;
+    // Nowhere to send it: no address, or port 0 (not a port one can listen
+    // on).
+    if (plan->dst_ip == 0 || request.frame.udp_src == 0) {
+      return DropReason::kNoClientAddress;
+    }
     plan->dst_mac = request.frame.eth_src;
     plan->src_port = kPxeServerPort;
     plan->dst_port = request.frame.udp_src;  // OVMF listens on 4011, iPXE 68

@@ -25,7 +25,8 @@ size_t CraftReply(const Request& request, const ReplyPlan& plan,
 
 // The whole path for one frame: classify, decide, craft. On kNone the reply
 // is out.first(*reply_size). `request` is the caller's scratch (reused, never
-// allocated here); it describes the frame afterwards, also on a drop.
+// allocated here); its fields describe the frame afterwards, also on a drop
+// (its option index only once the frame got as far as the DHCP options).
 DropReason Respond(std::span<const uint8_t> frame, const RxMeta& meta,
                    const BootPolicy& policy, const ServerContext& context,
                    Request* request, std::span<uint8_t> out,

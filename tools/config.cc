@@ -150,6 +150,14 @@ absl::StatusOr<DaemonConfig> ParseCommandLine(
       }
     }
     auto value = [&]() { return reader.Value(arg, inline_value); };
+    // Switches take no value: "--foreground=no" is a mistake, not a no.
+    const bool is_switch = name == "h" || name == "help" || name == "V" ||
+                           name == "version" || name == "d" ||
+                           name == "debug" || name == "foreground";
+    if (is_switch && inline_value && arg.starts_with("--")) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("option --", Sv(name), " takes no value"));
+    }
     if (name == "h" || name == "help") {
       config.action = DaemonConfig::Action::kHelp;
     } else if (name == "V" || name == "version") {

@@ -1,0 +1,281 @@
+#include "tools/storm/client_table.h"
+
+#include <algorithm>
+
+#include "engine/client_request.h"
+#include "engine/frame.h"
+
+namespace pxe::storm {
+namespace {
+
+constexpr size_t kRequestTimers = 2;  // the re-send, then the give-up
+
+uint8_t SaturatingIncrement(uint8_t n) { return n == 255 ? n : n + 1; }
+
+uint64_t Elapsed(uint64_t from_ns, uint64_t to_ns) {
+  return to_ns > from_ns ? to_ns - from_ns : 0;
+}
+
+}  // namespace
+
+ClientTable::ClientTable(const StormConfig& config, uint64_t seed)
+    : identity_(seed, config.clients, config.client_net.address),
+      schedule_(MakeRetrySchedule(config)),
+      slots_(config.clients),
+      send_queue_(config.clients) {
+  const std::vector<ClientType> types = AssignTypes(config.mix, size());
+  for (uint32_t i = 0; i < size(); ++i) {
+    slots_[i].type = types[i];
+    ++stats_.by_type[static_cast<size_t>(types[i])].clients;
+  }
+  stats_.outcome.clients = size();
+  discover_timers_.reserve(schedule_.discover_deadline_ns.size());
+  for (size_t i = 0; i < schedule_.discover_deadline_ns.size(); ++i) {
+    discover_timers_.emplace_back(size());
+  }
+  request_timers_.reserve(kRequestTimers);
+  for (size_t i = 0; i < kRequestTimers; ++i) {
+    request_timers_.emplace_back(size());
+  }
+}
+
+void ClientTable::PowerOn(uint32_t client, uint64_t due_ns) {
+  ClientSlot& slot = slots_[client];
+  if (slot.phase != Phase::kOff) return;
+  slot.phase = Phase::kDiscovering;
+  ++stats_.powered_on;
+  QueueSend(client, due_ns);
+}
+
+void ClientTable::QueueSend(uint32_t client, uint64_t due_ns) {
+  ClientSlot& slot = slots_[client];
+  if (slot.send_queued) return;  // the queued entry sends what is due then
+  slot.send_queued = true;
+  slot.due_ns = due_ns;
+  send_queue_[(send_head_ + send_count_) % send_queue_.size()] = client;
+  ++send_count_;
+}
+
+size_t ClientTable::WriteNextFrame(std::span<uint8_t> out, uint64_t now_ns,
+                                   uint32_t* client) {
+  while (send_count_ > 0) {
+    const uint32_t i = send_queue_[send_head_];
+    send_head_ = (send_head_ + 1) % send_queue_.size();
+    --send_count_;
+    ClientSlot& slot = slots_[i];
+    slot.send_queued = false;
+    if (slot.phase != Phase::kDiscovering && slot.phase != Phase::kRequesting) {
+      continue;  // finished while queued
+    }
+    const ClientProfile& profile = Profile(slot.type);
+    const std::array<uint8_t, 16> uuid = identity_.Uuid(i);
+    const uint64_t secs =
+        slot.discovers_sent == 0
+            ? 0
+            : Elapsed(slot.first_discover_ns, now_ns) / 1'000'000'000;
+    ClientRequestSpec spec{
+        .client_mac = identity_.Mac(i),
+        .xid = identity_.DiscoverXid(i),
+        .secs = static_cast<uint16_t>(std::min<uint64_t>(secs, 0xFFFF)),
+        .broadcast = profile.broadcast,
+        .ip_id = ip_id_++,
+        .arch_codes = profile.arch_codes,
+        .vendor_class = profile.vendor_class,
+        .undi = profile.undi,
+        .ipxe = profile.ipxe,
+        .uuid = uuid};
+    if (slot.phase == Phase::kRequesting) {
+      const uint32_t address = identity_.Address(i);
+      spec.type = dhcp::MessageType::kRequest;
+      spec.xid = identity_.RequestXid(i);
+      spec.dst_mac = slot.server_mac;
+      spec.ciaddr = address;
+      spec.src_ip = address;
+      spec.dst_ip = slot.server_ip;
+      spec.src_port = profile.edk2 ? kPxeServerPort : kDhcpClientPort;
+      spec.dst_port = kPxeServerPort;
+      spec.dont_fragment = profile.edk2;
+      if (slot.has_boot_item) spec.boot_item = slot.boot_item;
+    }
+    const size_t size = BuildClientRequest(spec, out);
+    if (size == 0) continue;  // cannot happen: every spec here fits
+    *client = i;
+    return size;
+  }
+  return 0;
+}
+
+void ClientTable::OnSent(uint32_t client, uint64_t now_ns) {
+  ClientSlot& slot = slots_[client];
+  if (stats_.first_send_ns == 0) stats_.first_send_ns = now_ns;
+  stats_.send_lag.Record(Elapsed(slot.due_ns, now_ns));
+  slot.last_send_ns = now_ns;
+  if (slot.phase == Phase::kDiscovering) {
+    if (slot.discovers_sent == 0) {
+      slot.first_discover_ns = now_ns;
+    } else {
+      ++stats_.discover_retries;
+    }
+    ++stats_.discovers_sent;
+    const size_t k = slot.discovers_sent++;
+    if (k < discover_timers_.size()) {
+      discover_timers_[k].Push(
+          slot.first_discover_ns + schedule_.discover_deadline_ns[k], client);
+    }
+  } else if (slot.phase == Phase::kRequesting) {
+    if (slot.requests_sent > 0) ++stats_.request_retries;
+    ++stats_.requests_sent;
+    const size_t k = slot.requests_sent++;
+    if (k < request_timers_.size()) {
+      request_timers_[k].Push(now_ns + schedule_.request_timeout_ns, client);
+    }
+  }
+}
+
+ClientExpectation ClientTable::Expectation(uint32_t client) const {
+  const ClientSlot& slot = slots_[client];
+  const ClientProfile& profile = Profile(slot.type);
+  return ClientExpectation{
+      .profile = &profile,
+      .discover_xid = identity_.DiscoverXid(client),
+      .request_xid = identity_.RequestXid(client),
+      .address = identity_.Address(client),
+      .request_port = profile.edk2 ? kPxeServerPort : kDhcpClientPort,
+      .request_sent = slot.requests_sent > 0};
+}
+
+void ClientTable::OnReply(const Request& reply, uint64_t rx_ns) {
+  const std::optional<uint32_t> index = identity_.IndexOfMac(reply.chaddr);
+  if (!index) return;  // another machine's reply
+  const uint32_t i = *index;
+  ClientSlot& slot = slots_[i];
+  ++stats_.replies;
+  stats_.last_reply_ns = std::max(stats_.last_reply_ns, rx_ns);
+  if (slot.phase == Phase::kOff) {
+    // Nothing sent yet: a stale answer (an earlier run with this seed).
+    ++stats_.problems[static_cast<size_t>(ReplyProblem::kUnexpectedType)];
+    return;
+  }
+  const ReplyVerdict verdict = CheckReply(reply, Expectation(i));
+  if (verdict.kind == ReplyKind::kDhcpServerOffer) {
+    ++stats_.dhcp_server_offers;
+    return;
+  }
+  if (verdict.problem != ReplyProblem::kNone) {
+    ++stats_.problems[static_cast<size_t>(verdict.problem)];
+    return;
+  }
+  if (verdict.kind == ReplyKind::kOffer) {
+    slot.offers_seen = SaturatingIncrement(slot.offers_seen);
+    if (slot.phase == Phase::kDiscovering) {
+      AcceptOffer(i, reply, rx_ns);
+    } else if (slot.offers_seen > slot.discovers_sent) {
+      ++stats_.duplicates;
+    } else {
+      ++stats_.late_replies;
+    }
+    return;
+  }
+  // An ACK (CheckReply() flags every other type).
+  slot.acks_seen = SaturatingIncrement(slot.acks_seen);
+  if (slot.phase == Phase::kRequesting) {
+    ++stats_.acks_accepted;
+    if (slot.requests_sent > 1) ++stats_.acks_after_request_retry;
+    stats_.ack_latency.Record(Elapsed(slot.last_send_ns, rx_ns));
+    Finish(i, Phase::kBooted, rx_ns);
+  } else if (slot.acks_seen > slot.requests_sent) {
+    ++stats_.duplicates;
+  } else {
+    ++stats_.late_replies;
+  }
+}
+
+void ClientTable::AcceptOffer(uint32_t client, const Request& reply,
+                              uint64_t rx_ns) {
+  ClientSlot& slot = slots_[client];
+  const ClientProfile& profile = Profile(slot.type);
+  ++stats_.offers_accepted;
+  stats_.offer_latency.Record(Elapsed(slot.last_send_ns, rx_ns));
+  slot.first_try =
+      Elapsed(slot.first_discover_ns, rx_ns) <= schedule_.first_try_ns;
+  const OfferFacts offer = ReadOffer(reply);
+  if (!NeedsBootServerRequest(profile, offer)) {
+    Finish(client, Phase::kBooted, rx_ns);
+    return;
+  }
+  slot.phase = Phase::kRequesting;
+  slot.server_ip = BootServerAddress(profile, offer);
+  slot.server_mac = offer.eth_src;
+  const std::optional<std::array<uint8_t, 4>> item = BootItem(profile, offer);
+  slot.has_boot_item = item.has_value();
+  if (item) slot.boot_item = *item;
+  QueueSend(client, rx_ns);
+}
+
+void ClientTable::Finish(uint32_t client, Phase outcome, uint64_t when_ns) {
+  ClientSlot& slot = slots_[client];
+  slot.phase = outcome;
+  ++finished_;
+  OutcomeCounts& by_type = stats_.by_type[static_cast<size_t>(slot.type)];
+  for (OutcomeCounts* counts : {&stats_.outcome, &by_type}) {
+    switch (outcome) {
+      case Phase::kBooted:
+        ++(slot.first_try ? counts->first_try : counts->after_retries);
+        break;
+      case Phase::kNoOffer:
+        ++counts->no_offer;
+        break;
+      default:
+        ++counts->no_ack;
+        break;
+    }
+  }
+  if (outcome == Phase::kBooted) {
+    stats_.boot_time.Record(Elapsed(slot.first_discover_ns, when_ns));
+  }
+}
+
+void ClientTable::ExpireTimers(uint64_t now_ns) {
+  TimerQueue::Entry e;
+  const size_t last = discover_timers_.size() - 1;
+  for (size_t k = 0; k < discover_timers_.size(); ++k) {
+    while (discover_timers_[k].PopDue(now_ns, &e)) {
+      const ClientSlot& slot = slots_[e.client];
+      // Stale unless still waiting on the (k+1)-th DISCOVER.
+      if (slot.phase != Phase::kDiscovering || slot.discovers_sent != k + 1) {
+        continue;
+      }
+      if (k < last) {
+        QueueSend(e.client, e.deadline_ns);
+      } else {
+        Finish(e.client, Phase::kNoOffer, now_ns);
+      }
+    }
+  }
+  for (size_t k = 0; k < request_timers_.size(); ++k) {
+    while (request_timers_[k].PopDue(now_ns, &e)) {
+      const ClientSlot& slot = slots_[e.client];
+      if (slot.phase != Phase::kRequesting || slot.requests_sent != k + 1) {
+        continue;
+      }
+      if (k == 0) {
+        QueueSend(e.client, e.deadline_ns);
+      } else {
+        Finish(e.client, Phase::kNoAck, now_ns);
+      }
+    }
+  }
+}
+
+uint64_t ClientTable::NextDeadline() const {
+  uint64_t next = ~uint64_t{0};
+  for (const TimerQueue& q : discover_timers_) {
+    next = std::min(next, q.next_deadline());
+  }
+  for (const TimerQueue& q : request_timers_) {
+    next = std::min(next, q.next_deadline());
+  }
+  return next;
+}
+
+}  // namespace pxe::storm

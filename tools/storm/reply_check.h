@@ -1,0 +1,93 @@
+// What an emulated client makes of a server reply to its chaddr: is it the
+// proxy offer or ACK it waits for, a plain DHCP server's offer (not ours to
+// judge), or a wrong answer, and which; and, for an offer it takes, whether
+// and where it asks on UDP 4011. Pure functions over a classified frame.
+#ifndef PXE_TOOLS_STORM_REPLY_CHECK_H_
+#define PXE_TOOLS_STORM_REPLY_CHECK_H_
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "engine/byte_order.h"
+#include "engine/request.h"
+#include "tools/storm/client_profile.h"
+
+namespace pxe::storm {
+
+// Wrong answers, one per reply (the first found, in this order).
+enum class ReplyProblem : uint8_t {
+  kNone,
+  kUnexpectedType,  // NAK or another type; an ACK with no request sent
+  kWrongXid,        // not the xid of the request this type answers
+  kOfferYiaddr,     // a proxy offer (option 60 PXE/HTTPClient), yiaddr != 0
+  kVendorClass,     // option 60 missing, or the other kind (PXE vs HTTP)
+  kHttpNoUrl,       // HTTP-boot offer without an http:// or https:// URL
+  kAckYiaddr,       // ACK yiaddr neither 0 nor the client's own address
+  kAckNoFile,       // ACK names no boot file (EDK2 rejects it)
+  kAckDestination,  // ACK not to the request's source address and port
+};
+inline constexpr size_t kReplyProblemCount = 9;
+
+// "wrong_xid", ... for JSON; a short sentence for people.
+std::string_view ReplyProblemName(ReplyProblem problem);
+std::string_view ReplyProblemText(ReplyProblem problem);
+
+enum class ReplyKind : uint8_t {
+  kOffer,            // a proxy OFFER
+  kAck,              // a DHCPACK (from 4011)
+  kDhcpServerOffer,  // yiaddr != 0 and no PXEClient/HTTPClient: the LAN's
+                     // DHCP server, which a proxy storm does not judge
+  kOther,
+};
+
+struct ReplyVerdict {
+  ReplyKind kind = ReplyKind::kOther;
+  ReplyProblem problem = ReplyProblem::kNone;
+};
+
+// What the client expects, from its identity and state.
+struct ClientExpectation {
+  const ClientProfile* profile = nullptr;
+  uint32_t discover_xid = 0;
+  uint32_t request_xid = 0;
+  uint32_t address = 0;       // its ciaddr on 4011
+  uint16_t request_port = 0;  // the source port of its 4011 request
+  bool request_sent = false;
+};
+
+// `reply` is a frame ClassifyFrame() called kServerReply.
+ReplyVerdict CheckReply(const Request& reply, const ClientExpectation& expect);
+
+// The parts of an accepted proxy offer the client acts on.
+struct OfferFacts {
+  bool has_file = false;  // file field or option 67
+  bool has_menu = false;  // option 43 with a boot menu (43.9)
+  std::array<uint8_t, 2> first_menu_type{};
+  uint32_t siaddr = 0;
+  uint32_t server_id = 0;  // option 54
+  uint32_t ip_src = 0;
+  MacAddress eth_src{};
+};
+OfferFacts ReadOffer(const Request& reply);
+
+// Whether the client asks on 4011 after this offer: EDK2 always, HTTP boot
+// never, PXE ROMs and iPXE when the offer names no boot file.
+bool NeedsBootServerRequest(const ClientProfile& profile,
+                            const OfferFacts& offer);
+
+// Where the 4011 request goes: EDK2 to siaddr, else option 54; PXE ROMs and
+// iPXE to option 54, else siaddr; either, failing both, the offer's source.
+uint32_t BootServerAddress(const ClientProfile& profile,
+                           const OfferFacts& offer);
+
+// The boot item (43.71) of the 4011 request: the first menu entry's type
+// (layer 0) when the offer has a menu, else iPXE's 80 00 00 00, else none.
+std::optional<std::array<uint8_t, 4>> BootItem(const ClientProfile& profile,
+                                               const OfferFacts& offer);
+
+}  // namespace pxe::storm
+
+#endif  // PXE_TOOLS_STORM_REPLY_CHECK_H_

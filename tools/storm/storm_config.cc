@@ -1,0 +1,285 @@
+#include "tools/storm/storm_config.h"
+
+#include <cmath>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "engine/status_macros.h"
+#include "tools/arg_reader.h"
+#include "tools/config.h"
+
+namespace pxe::storm {
+namespace {
+
+constexpr double kNsPerSecond = 1e9;
+// PXE ROM DISCOVER retries (seconds after the first), then the give-up point.
+constexpr std::array<double, RetrySchedule::kDiscoverRetries + 1>
+    kDiscoverDeadlines = {4, 8, 16, 32, 64};
+constexpr double kRequestTimeoutSeconds = 1;
+
+absl::StatusOr<uint64_t> ParseInteger(std::string_view flag,
+                                      std::string_view text, uint64_t min,
+                                      uint64_t max) {
+  uint64_t value = 0;
+  if (!absl::SimpleAtoi(Sv(text), &value) || value < min || value > max) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(Sv(flag), " is a whole number from ", min, " to ", max,
+                     ", not \"", Sv(text), "\""));
+  }
+  return value;
+}
+
+// A number of seconds (or a rate) in (min, max]; min itself only when
+// `allow_min`.
+absl::StatusOr<double> ParseReal(std::string_view flag, std::string_view text,
+                                 double min, double max, bool allow_min) {
+  double value = 0;
+  if (!absl::SimpleAtod(Sv(text), &value) || !std::isfinite(value) ||
+      value < min || (value == min && !allow_min) || value > max) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(Sv(flag), " is a number ", allow_min ? "from " : "above ",
+                     min, " to ", max, ", not \"", Sv(text), "\""));
+  }
+  return value;
+}
+
+uint64_t SecondsToNs(double seconds) {
+  return static_cast<uint64_t>(std::llround(seconds * kNsPerSecond));
+}
+
+}  // namespace
+
+absl::StatusOr<Mix> ParseMix(std::string_view text) {
+  Mix mix{};
+  std::array<bool, kClientTypeCount> seen{};
+  for (absl::string_view part : absl::StrSplit(Sv(text), ',')) {
+    const std::string_view item(part.data(), part.size());
+    const size_t eq = item.find('=');
+    const std::optional<ClientType> type =
+        ParseClientTypeName(item.substr(0, eq));
+    if (eq == std::string_view::npos || !type) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--mix wants TYPE=WEIGHT,... with TYPE one of bios, uefi-x64, "
+          "arm64, ipxe, http; got \"",
+          Sv(item), "\""));
+    }
+    const size_t i = static_cast<size_t>(*type);
+    if (seen[i]) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--mix names ", Sv(Profile(*type).name), " twice"));
+    }
+    seen[i] = true;
+    PXE_ASSIGN_OR_RETURN(
+        const uint64_t weight,
+        ParseInteger(absl::StrCat("--mix weight of ", Sv(Profile(*type).name)),
+                     item.substr(eq + 1), 0, 1'000'000));
+    mix[i] = static_cast<uint32_t>(weight);
+  }
+  uint64_t total = 0;
+  for (uint32_t w : mix) total += w;
+  if (total == 0) {
+    return absl::InvalidArgumentError("--mix weights are all 0");
+  }
+  return mix;
+}
+
+std::string FormatMix(const Mix& mix) {
+  std::string out;
+  for (size_t i = 0; i < kClientTypeCount; ++i) {
+    if (mix[i] == 0) continue;
+    absl::StrAppend(&out, out.empty() ? "" : ",",
+                    Sv(Profile(static_cast<ClientType>(i)).name), "=", mix[i]);
+  }
+  return out;
+}
+
+std::string StormUsageText() {
+  return "usage: pxe-storm -i IFACE [options]\n"
+         "\n"
+         "A boot-storm simulator: emulates N PXE clients on IFACE against "
+         "any proxy\n"
+         "DHCP server (pxe-pdhcp, dnsmasq in proxy mode, ...) and reports "
+         "how many\n"
+         "booted at the first try, after retries, or never, the reply "
+         "latencies and\n"
+         "every wrong answer. Each client: DISCOVER -> proxy OFFER -> (when "
+         "the offer\n"
+         "names no file, or for UEFI) REQUEST to UDP 4011 -> ACK, with the "
+         "retries of\n"
+         "real firmware. Run it on a test LAN, never on a production one.\n"
+         "\n"
+         "  -i, --interface IFACE     interface to send on (needs root or "
+         "CAP_NET_RAW;\n"
+         "                            it is put in promiscuous mode for the "
+         "run)\n"
+         "  -n, --clients N           clients to emulate (default 1000)\n"
+         "      --mix TYPE=W,...      client types by weight; TYPE is bios, "
+         "uefi-x64,\n"
+         "                            arm64, ipxe or http (default\n"
+         "                            bios=40,uefi-x64=40,arm64=10,ipxe=5,"
+         "http=5)\n"
+         "      --storm-window SECONDS  all clients power on, evenly spread, "
+         "within\n"
+         "                            this window (default 1)\n"
+         "      --rate R              instead: R new clients per second "
+         "until N\n"
+         "      --client-net NET/LEN  client i owns address NET + i + 1: its "
+         "ciaddr\n"
+         "                            and source on 4011; pxe-storm answers "
+         "ARP for\n"
+         "                            them (default 10.77.128.0/17)\n"
+         "      --retry-scale F       multiply every client timeout by F "
+         "(default 1):\n"
+         "                            DISCOVER retries at 4, 8, 16, 32 s, "
+         "give-up\n"
+         "                            at 64 s, 4011 re-sent once after 1 s\n"
+         "      --first-try-window SECONDS  an offer this soon after the "
+         "first\n"
+         "                            DISCOVER is \"first try\" (default 2: "
+         "iPXE's\n"
+         "                            proxy wait)\n"
+         "      --seed N              derive MACs, xids and UUIDs from N "
+         "(default:\n"
+         "                            random; the report shows it)\n"
+         "      --max-seconds SECONDS hard stop (default: long enough for "
+         "every\n"
+         "                            client to finish or give up)\n"
+         "      --json                print one JSON object instead of the "
+         "summary\n"
+         "  -h, --help                this text\n"
+         "\n"
+         "A progress line is shown on stderr when it is a terminal. Exit "
+         "status: 0\n"
+         "when the storm ran (whatever the server did), 1 when it could not "
+         "start\n"
+         "(no such interface, no permission), 2 for a bad command line.\n";
+}
+
+absl::StatusOr<StormConfig> ParseStormCommandLine(
+    std::span<const char* const> args) {
+  StormConfig config;
+  ArgReader reader(args);
+  bool window_given = false;
+  while (!reader.Done()) {
+    const std::string_view arg = reader.Next();
+    if (arg.size() < 2 || arg[0] != '-') {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unexpected argument \"", Sv(arg), "\" (see --help)"));
+    }
+    std::string_view name;
+    std::optional<std::string_view> inline_value;
+    if (arg.starts_with("--")) {
+      name = arg.substr(2);
+      if (size_t eq = name.find('='); eq != std::string_view::npos) {
+        inline_value = name.substr(eq + 1);
+        name = name.substr(0, eq);
+      }
+    } else {
+      name = arg.substr(1, 1);
+      if (arg.size() > 2) inline_value = arg.substr(2);
+    }
+    auto value = [&]() { return reader.Value(arg, inline_value); };
+    if (name == "h" || name == "help") {
+      config.action = StormConfig::Action::kHelp;
+    } else if (name == "i" || name == "interface") {
+      PXE_ASSIGN_OR_RETURN(std::string_view v, value());
+      config.interface = std::string(v);
+    } else if (name == "n" || name == "clients") {
+      PXE_ASSIGN_OR_RETURN(std::string_view v, value());
+      PXE_ASSIGN_OR_RETURN(const uint64_t n,
+                           ParseInteger(arg, v, 1, kMaxClients));
+      config.clients = static_cast<uint32_t>(n);
+    } else if (name == "mix") {
+      PXE_ASSIGN_OR_RETURN(std::string_view v, value());
+      PXE_ASSIGN_OR_RETURN(config.mix, ParseMix(v));
+    } else if (name == "rate") {
+      PXE_ASSIGN_OR_RETURN(std::string_view v, value());
+      PXE_ASSIGN_OR_RETURN(config.rate, ParseReal(arg, v, 0, 1e7, false));
+    } else if (name == "storm-window") {
+      PXE_ASSIGN_OR_RETURN(std::string_view v, value());
+      PXE_ASSIGN_OR_RETURN(config.storm_window_seconds,
+                           ParseReal(arg, v, 0, 3600, true));
+      window_given = true;
+    } else if (name == "retry-scale") {
+      PXE_ASSIGN_OR_RETURN(std::string_view v, value());
+      PXE_ASSIGN_OR_RETURN(config.retry_scale,
+                           ParseReal(arg, v, 0, 100, false));
+    } else if (name == "first-try-window") {
+      PXE_ASSIGN_OR_RETURN(std::string_view v, value());
+      PXE_ASSIGN_OR_RETURN(config.first_try_seconds,
+                           ParseReal(arg, v, 0, 3600, false));
+    } else if (name == "client-net") {
+      PXE_ASSIGN_OR_RETURN(std::string_view v, value());
+      if (v.find('/') == std::string_view::npos) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "--client-net wants NET/LEN, e.g. 10.77.128.0/17, not \"", Sv(v),
+            "\""));
+      }
+      PXE_ASSIGN_OR_RETURN(config.client_net, ParseIpv4Prefix(v, 32));
+    } else if (name == "seed") {
+      PXE_ASSIGN_OR_RETURN(std::string_view v, value());
+      PXE_ASSIGN_OR_RETURN(config.seed, ParseInteger(arg, v, 0, ~uint64_t{0}));
+    } else if (name == "max-seconds") {
+      PXE_ASSIGN_OR_RETURN(std::string_view v, value());
+      PXE_ASSIGN_OR_RETURN(config.max_seconds,
+                           ParseReal(arg, v, 0, 86400, false));
+    } else if (name == "json") {
+      config.json = true;
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown option ", Sv(arg), " (see --help)"));
+    }
+  }
+  if (config.action == StormConfig::Action::kHelp) return config;
+  if (config.interface.empty()) {
+    return absl::InvalidArgumentError("-i IFACE is required (see --help)");
+  }
+  if (config.rate > 0 && window_given) {
+    return absl::InvalidArgumentError(
+        "--rate and --storm-window exclude each other");
+  }
+  // The network and broadcast addresses belong to no client.
+  const uint8_t prefix = config.client_net.prefix_length;
+  const uint64_t hosts = prefix >= 31 ? 0 : (uint64_t{1} << (32 - prefix)) - 2;
+  if (config.clients > hosts) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--client-net /", prefix, " holds ", hosts, " client addresses, not ",
+        config.clients, ": widen it or pass fewer --clients"));
+  }
+  const uint32_t mask = prefix == 0 ? 0 : ~uint32_t{0} << (32 - prefix);
+  config.client_net.address &= mask;
+  return config;
+}
+
+RetrySchedule MakeRetrySchedule(const StormConfig& config) {
+  RetrySchedule schedule;
+  for (size_t i = 0; i < kDiscoverDeadlines.size(); ++i) {
+    schedule.discover_deadline_ns[i] =
+        SecondsToNs(kDiscoverDeadlines[i] * config.retry_scale);
+  }
+  schedule.request_timeout_ns =
+      SecondsToNs(kRequestTimeoutSeconds * config.retry_scale);
+  schedule.first_try_ns = SecondsToNs(config.first_try_seconds);
+  return schedule;
+}
+
+uint64_t PowerOnOffsetNs(const StormConfig& config, uint32_t index) {
+  if (config.rate > 0) return SecondsToNs(index / config.rate);
+  return SecondsToNs(config.storm_window_seconds * index / config.clients);
+}
+
+double AutoMaxSeconds(const StormConfig& config) {
+  const double last_power_on =
+      static_cast<double>(PowerOnOffsetNs(config, config.clients - 1)) /
+      kNsPerSecond;
+  // An offer just before the give-up point still leads to a 4011 exchange
+  // of up to two request timeouts.
+  const double longest_client =
+      (kDiscoverDeadlines.back() + 2 * kRequestTimeoutSeconds) *
+      config.retry_scale;
+  return last_power_on + longest_client + 1;
+}
+
+}  // namespace pxe::storm
