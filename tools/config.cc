@@ -168,6 +168,9 @@ absl::StatusOr<DaemonConfig> ParseCommandLine(
       config.foreground = true;
     } else if (name == "i" || name == "interface") {
       PXE_ASSIGN_OR_RETURN(std::string_view v, value());
+      if (v.empty()) {
+        return absl::InvalidArgumentError("-i needs an interface name");
+      }
       config.interfaces.emplace_back(v);
     } else if (name == "l" || name == "listen") {
       PXE_ASSIGN_OR_RETURN(std::string_view v, value());
