@@ -15,6 +15,28 @@
 
 namespace pxe {
 
+// One option word split into its name and an attached value: "--name=v"
+// gives ("name", "v"), "-xv" gives ("x", "v"), "--name" and "-x" no value.
+struct OptionWord {
+  std::string_view name;
+  std::optional<std::string_view> inline_value;
+};
+
+inline OptionWord SplitOptionWord(std::string_view arg) {
+  OptionWord word;
+  if (arg.starts_with("--")) {
+    word.name = arg.substr(2);
+    if (size_t eq = word.name.find('='); eq != std::string_view::npos) {
+      word.inline_value = word.name.substr(eq + 1);
+      word.name = word.name.substr(0, eq);
+    }
+  } else {
+    word.name = arg.substr(1, 1);
+    if (arg.size() > 2) word.inline_value = arg.substr(2);
+  }
+  return word;
+}
+
 class ArgReader {
  public:
   explicit ArgReader(std::span<const char* const> args) : args_(args) {}

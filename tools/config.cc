@@ -128,26 +128,13 @@ absl::StatusOr<DaemonConfig> ParseCommandLine(
       options_done = true;
       continue;
     }
-    std::string_view name;
-    std::optional<std::string_view> inline_value;
-    if (arg.starts_with("--")) {
-      name = arg.substr(2);
-      if (size_t eq = name.find('='); eq != std::string_view::npos) {
-        inline_value = name.substr(eq + 1);
-        name = name.substr(0, eq);
-      }
-    } else {
-      name = arg.substr(1, 1);
-      if (arg.size() > 2) {
-        if (name == "d") {
-          // "-di eth0": flags combined as getopt allows.
-          config.debug = true;
-          name = arg.substr(2, 1);
-          if (arg.size() > 3) inline_value = arg.substr(3);
-        } else {
-          inline_value = arg.substr(2);
-        }
-      }
+    auto [name, inline_value] = SplitOptionWord(arg);
+    if (name == "d" && inline_value && !arg.starts_with("--")) {
+      // "-di eth0": flags combined as getopt allows.
+      config.debug = true;
+      name = arg.substr(2, 1);
+      inline_value.reset();
+      if (arg.size() > 3) inline_value = arg.substr(3);
     }
     auto value = [&]() { return reader.Value(arg, inline_value); };
     // Switches take no value: "--foreground=no" is a mistake, not a no.

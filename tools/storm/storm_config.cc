@@ -168,18 +168,7 @@ absl::StatusOr<StormConfig> ParseStormCommandLine(
       return absl::InvalidArgumentError(
           absl::StrCat("unexpected argument \"", Sv(arg), "\" (see --help)"));
     }
-    std::string_view name;
-    std::optional<std::string_view> inline_value;
-    if (arg.starts_with("--")) {
-      name = arg.substr(2);
-      if (size_t eq = name.find('='); eq != std::string_view::npos) {
-        inline_value = name.substr(eq + 1);
-        name = name.substr(0, eq);
-      }
-    } else {
-      name = arg.substr(1, 1);
-      if (arg.size() > 2) inline_value = arg.substr(2);
-    }
+    auto [name, inline_value] = SplitOptionWord(arg);
     auto value = [&]() { return reader.Value(arg, inline_value); };
     if (name == "h" || name == "help") {
       config.action = StormConfig::Action::kHelp;
