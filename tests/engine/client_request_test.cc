@@ -19,30 +19,7 @@
 
 #include "engine/reply.h"
 #include "gtest/gtest.h"
-
-namespace {
-// Counted only while set, and per thread, so gtest's own allocations are not
-// blamed on the code under test.
-thread_local bool t_counting = false;
-thread_local int t_allocations = 0;
-
-// Out of line: inlined, free() on memory from operator new trips g++'s
-// -Wmismatched-new-delete, which does not know that here new is malloc.
-[[gnu::noinline]] void* CountedAlloc(std::size_t size) {
-  if (t_counting) ++t_allocations;
-  return std::malloc(size == 0 ? 1 : size);
-}
-[[gnu::noinline]] void CountedFree(void* p) { std::free(p); }
-}  // namespace
-
-// Replacing the two basic forms is enough: every other non-aligned form calls
-// them by default, and aligned new/delete stay paired with each other.
-void* operator new(std::size_t size) {
-  if (void* p = CountedAlloc(size)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { CountedFree(p); }
-void operator delete(void* p, std::size_t) noexcept { CountedFree(p); }
+#include "tests/testing/allocation_counter.h"
 
 namespace pxe {
 namespace {
@@ -296,12 +273,11 @@ TEST_P(ClientRequestTest, ProxyAnswersIt) {
 TEST_P(ClientRequestTest, NeverAllocates) {
   const Case& c = GetParam();
   size_t size = 0;
-  t_allocations = 0;
-  t_counting = true;
+  testing::AllocationCounter counter;
   size = BuildClientRequest(c.spec, buffer_);
-  t_counting = false;
+  counter.Stop();
   EXPECT_GT(size, 0u);
-  EXPECT_EQ(t_allocations, 0);
+  EXPECT_EQ(counter.allocations(), 0u);
 }
 
 TEST_P(ClientRequestTest, TooSmallBufferReturnsZero) {

@@ -21,6 +21,7 @@
 #include "capture/pcap_file.h"
 #include "engine/reply.h"
 #include "gtest/gtest.h"
+#include "tests/testing/allocation_counter.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define PXE_ALLOC_TEST_ASAN 1
@@ -30,128 +31,10 @@
 #endif
 #endif
 
-namespace {
-
-// Counting is per thread, so that nothing another thread does (none today;
-// gtest may grow one) is blamed on the code under test. Constant-initialized
-// thread_locals need no TLS constructor, so they are safe to touch from
-// operator new at any time, even during static initialization.
-thread_local bool t_counting = false;
-thread_local uint64_t t_allocations = 0;
-thread_local uint64_t t_deallocations = 0;
-
-// Out of line: inlined into a caller, free() on memory from operator new
-// trips g++'s -Wmismatched-new-delete, which does not know that here operator
-// new is malloc.
-[[gnu::noinline]] void* CountedAlloc(std::size_t size) {
-  if (t_counting) ++t_allocations;
-  // malloc(0) may return nullptr; operator new must not.
-  return std::malloc(size == 0 ? 1 : size);
-}
-
-[[gnu::noinline]] void* CountedAlignedAlloc(std::size_t size,
-                                            std::align_val_t align) {
-  if (t_counting) ++t_allocations;
-  void* p = nullptr;
-  // Aligned new is only used for alignments above the default (16), which
-  // are always multiples of sizeof(void*), as posix_memalign requires.
-  const std::size_t alignment = static_cast<std::size_t>(align);
-  if (posix_memalign(&p, alignment < sizeof(void*) ? sizeof(void*) : alignment,
-                     size == 0 ? 1 : size) != 0) {
-    return nullptr;
-  }
-  return p;
-}
-
-[[gnu::noinline]] void CountedFree(void* p) {
-  if (p == nullptr) return;
-  if (t_counting) ++t_deallocations;
-  std::free(p);
-}
-
-}  // namespace
-
-// The replaceable allocation functions ([new.delete]): every form, so that
-// no allocation can slip past the counter through a variant we forgot.
-void* operator new(std::size_t size) {
-  if (void* p = CountedAlloc(size)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t size) {
-  if (void* p = CountedAlloc(size)) return p;
-  throw std::bad_alloc();
-}
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
-  return CountedAlloc(size);
-}
-void* operator new[](std::size_t size, const std::nothrow_t&) noexcept {
-  return CountedAlloc(size);
-}
-void* operator new(std::size_t size, std::align_val_t align) {
-  if (void* p = CountedAlignedAlloc(size, align)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t size, std::align_val_t align) {
-  if (void* p = CountedAlignedAlloc(size, align)) return p;
-  throw std::bad_alloc();
-}
-void* operator new(std::size_t size, std::align_val_t align,
-                   const std::nothrow_t&) noexcept {
-  return CountedAlignedAlloc(size, align);
-}
-void* operator new[](std::size_t size, std::align_val_t align,
-                     const std::nothrow_t&) noexcept {
-  return CountedAlignedAlloc(size, align);
-}
-
-void operator delete(void* p) noexcept { CountedFree(p); }
-void operator delete[](void* p) noexcept { CountedFree(p); }
-void operator delete(void* p, std::size_t) noexcept { CountedFree(p); }
-void operator delete[](void* p, std::size_t) noexcept { CountedFree(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept {
-  CountedFree(p);
-}
-void operator delete[](void* p, const std::nothrow_t&) noexcept {
-  CountedFree(p);
-}
-void operator delete(void* p, std::align_val_t) noexcept { CountedFree(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { CountedFree(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept {
-  CountedFree(p);
-}
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept {
-  CountedFree(p);
-}
-void operator delete(void* p, std::align_val_t,
-                     const std::nothrow_t&) noexcept {
-  CountedFree(p);
-}
-void operator delete[](void* p, std::align_val_t,
-                       const std::nothrow_t&) noexcept {
-  CountedFree(p);
-}
-
 namespace pxe {
 namespace {
 
-// Counts the heap traffic of this thread between construction and Stop().
-// Nothing that may allocate (gtest assertions, logging) belongs between the
-// two: record results in plain variables and check them after Stop().
-class AllocationCounter {
- public:
-  AllocationCounter() {
-    t_allocations = 0;
-    t_deallocations = 0;
-    t_counting = true;
-  }
-  ~AllocationCounter() { t_counting = false; }
-  AllocationCounter(const AllocationCounter&) = delete;
-  AllocationCounter& operator=(const AllocationCounter&) = delete;
-
-  void Stop() { t_counting = false; }
-  uint64_t allocations() const { return t_allocations; }
-  uint64_t deallocations() const { return t_deallocations; }
-};
+using testing::AllocationCounter;
 
 // Keeps the optimizer from eliding a new/delete pair (allowed since C++14):
 // the pointer escapes into memory it cannot see through.

@@ -20,6 +20,7 @@
 #include "engine/reply.h"
 #include "engine/request.h"
 #include "gtest/gtest.h"
+#include "tests/testing/allocation_counter.h"
 #include "tests/testing/packet_builder.h"
 #include "tools/storm/arp.h"
 #include "tools/storm/client_identity.h"
@@ -29,26 +30,6 @@
 #include "tools/storm/reply_check.h"
 #include "tools/storm/report.h"
 #include "tools/storm/storm_config.h"
-
-namespace {
-// Counted only while set, and per thread, so gtest's own allocations are not
-// blamed on the code under test.
-thread_local bool t_counting = false;
-thread_local int t_allocations = 0;
-
-[[gnu::noinline]] void* CountedAlloc(std::size_t size) {
-  if (t_counting) ++t_allocations;
-  return std::malloc(size == 0 ? 1 : size);
-}
-[[gnu::noinline]] void CountedFree(void* p) { std::free(p); }
-}  // namespace
-
-void* operator new(std::size_t size) {
-  if (void* p = CountedAlloc(size)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { CountedFree(p); }
-void operator delete(void* p, std::size_t) noexcept { CountedFree(p); }
 
 namespace pxe::storm {
 namespace {
@@ -928,8 +909,7 @@ TEST(ClientTableTest, ThePacketPathDoesNotAllocate) {
       replies.push_back(probe.proxy.Answer(f));
   }
   auto reply = std::make_unique<Request>();
-  t_allocations = 0;
-  t_counting = true;
+  pxe::testing::AllocationCounter counter;
   for (uint32_t i = 0; i < 200; ++i) h.table.PowerOn(i, kT0);
   uint32_t client = 0;
   auto send_all = [&](uint64_t now) {
@@ -946,8 +926,8 @@ TEST(ClientTableTest, ThePacketPathDoesNotAllocate) {
   h.table.ExpireTimers(kT0 + 10 * kS);
   send_all(kT0 + 10 * kS);  // re-sent once
   h.table.ExpireTimers(kT0 + 20 * kS);
-  t_counting = false;
-  EXPECT_EQ(t_allocations, 0);
+  counter.Stop();
+  EXPECT_EQ(counter.allocations(), 0u);
   EXPECT_EQ(h.table.stats().offers_accepted, 200u);
   EXPECT_EQ(h.table.stats().outcome.no_ack, 100u);  // nobody answered 4011
 }

@@ -1,0 +1,28 @@
+// A counting replacement of the global allocation functions, for tests that
+// prove a path never touches the heap. Link it only into such test binaries:
+// it replaces operator new and delete (every form) for the whole program.
+#ifndef PXE_TESTS_TESTING_ALLOCATION_COUNTER_H_
+#define PXE_TESTS_TESTING_ALLOCATION_COUNTER_H_
+
+#include <cstdint>
+
+namespace pxe::testing {
+
+// Counts the heap traffic of this thread between construction and Stop().
+// Nothing that may allocate (gtest assertions, logging) belongs between the
+// two: record results in plain variables and check them after Stop().
+class AllocationCounter {
+ public:
+  AllocationCounter();
+  ~AllocationCounter();
+  AllocationCounter(const AllocationCounter&) = delete;
+  AllocationCounter& operator=(const AllocationCounter&) = delete;
+
+  void Stop();
+  uint64_t allocations() const;
+  uint64_t deallocations() const;
+};
+
+}  // namespace pxe::testing
+
+#endif  // PXE_TESTS_TESTING_ALLOCATION_COUNTER_H_
