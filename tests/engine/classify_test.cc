@@ -39,22 +39,6 @@ constexpr uint32_t kClient = Ip(10, 77, 0, 50);
 constexpr uint32_t kRelay = Ip(10, 78, 0, 1);
 constexpr MacAddress kClientMac = {0x52, 0x54, 0x00, 0x77, 0x00, 0x10};
 
-// Replaces the first option `option.code` (or appends it).
-void SetOption(FrameSpec& spec, DhcpOption option) {
-  for (DhcpOption& o : spec.options) {
-    if (o.code == option.code) {
-      o = std::move(option);
-      return;
-    }
-  }
-  spec.options.push_back(std::move(option));
-}
-
-void RemoveOption(FrameSpec& spec, uint8_t code) {
-  std::erase_if(spec.options,
-                [code](const DhcpOption& o) { return o.code == code; });
-}
-
 std::vector<uint8_t> Vec(std::span<const uint8_t> bytes) {
   return {bytes.begin(), bytes.end()};
 }

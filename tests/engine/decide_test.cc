@@ -68,21 +68,6 @@ BootPolicy DefaultPolicy() {
   return policy;
 }
 
-void SetOption(FrameSpec& spec, DhcpOption option) {
-  for (DhcpOption& o : spec.options) {
-    if (o.code == option.code) {
-      o = std::move(option);
-      return;
-    }
-  }
-  spec.options.push_back(std::move(option));
-}
-
-void RemoveOption(FrameSpec& spec, uint8_t code) {
-  std::erase_if(spec.options,
-                [code](const DhcpOption& o) { return o.code == code; });
-}
-
 std::vector<uint8_t> Vec(std::span<const uint8_t> bytes) {
   return {bytes.begin(), bytes.end()};
 }

@@ -337,4 +337,19 @@ FrameSpec ServerOffer(uint32_t server_ip, uint32_t yiaddr) {
   return spec;
 }
 
+void SetOption(FrameSpec& spec, DhcpOption option) {
+  for (DhcpOption& o : spec.options) {
+    if (o.code == option.code) {
+      o = std::move(option);
+      return;
+    }
+  }
+  spec.options.push_back(std::move(option));
+}
+
+void RemoveOption(FrameSpec& spec, uint8_t code) {
+  std::erase_if(spec.options,
+                [code](const DhcpOption& o) { return o.code == code; });
+}
+
 }  // namespace pxe::testing

@@ -113,6 +113,11 @@ struct FrameSpec {
                                 // padding, not counted in IP/UDP lengths)
 };
 
+// Replaces the first option `option.code` in `spec` (or appends it).
+void SetOption(FrameSpec& spec, DhcpOption option);
+// Removes every option `code` from `spec`.
+void RemoveOption(FrameSpec& spec, uint8_t code);
+
 // Builds the whole Ethernet frame. Lengths and checksums are computed unless
 // overridden; inconsistent overrides still produce bytes (never crashes).
 std::vector<uint8_t> BuildFrame(const FrameSpec& spec);
