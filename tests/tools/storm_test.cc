@@ -193,6 +193,20 @@ TEST(StormConfigTest, EveryFlag) {
   EXPECT_EQ(config->seed, 99u);
   EXPECT_EQ(config->max_seconds, 30);
   EXPECT_TRUE(config->json);
+  EXPECT_EQ(config->late_after_seconds, 1.0);  // the default
+  EXPECT_EQ(Parse({"-i", "eth0", "--late-after", "0.25"})->late_after_seconds,
+            0.25);
+}
+
+TEST(StormConfigTest, ListClientsNeedsNoInterface) {
+  auto config = Parse({"--list-clients", "-n", "3", "--seed", "5"});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->action, StormConfig::Action::kListClients);
+  EXPECT_EQ(config->clients, 3u);
+  // Still checked: the clients must fit the client net.
+  EXPECT_FALSE(Parse({"--list-clients", "--client-net", "10.0.0.0/30", "-n",
+                      "3", "--seed", "5"})
+                   .ok());
 }
 
 TEST(StormConfigTest, HelpNeedsNoInterface) {
@@ -211,6 +225,7 @@ TEST(StormConfigTest, BadCommandLines) {
       {"-i", "eth0", "--rate", "0"},                  // rate must be > 0
       {"-i", "eth0", "--retry-scale", "-1"},          // negative
       {"-i", "eth0", "--first-try-window", "nan"},    // not finite
+      {"-i", "eth0", "--late-after", "0"},            // must be > 0
       {"-i", "eth0", "--client-net", "10.77.128.0"},  // no prefix length
       {"-i", "eth0", "--client-net", "10.77.128.0/24", "-n", "255"},  // full
       {"-i", "eth0", "--mix", "bios=1,sparc=2"},  // unknown type
@@ -755,6 +770,50 @@ TEST(ClientTableTest, FirstTryMeansAnOfferWithinTheWindow) {
   EXPECT_EQ(s.boot_time.max(), 4 * kS + 3 * kMs);
 }
 
+TEST(ClientTableTest, LossCountsFirstRequestsNotAnsweredWithinLateAfter) {
+  StormConfig config = Config(3, Only(ClientType::kUefiX64));
+  config.late_after_seconds = 1;
+  Harness h(config);
+  for (uint32_t i = 0; i < 3; ++i) h.table.PowerOn(i, kT0);
+  auto frames = h.Flush();
+  ASSERT_EQ(frames.size(), 3u);
+  h.Deliver(h.proxy.Answer(frames[0]), kT0 + kS);      // at the edge
+  h.Deliver(h.proxy.Answer(frames[1]), kT0 + kS + 1);  // just late
+  // Client 2's offer never comes.
+  const auto requests = h.Flush();
+  ASSERT_EQ(requests.size(), 2u);
+  // Client 0's REQUEST is answered at once; client 1's only after its
+  // re-send 1 s later, which is a loss even though the client boots.
+  h.AnswerAll({requests[0]}, kMs);
+  h.AdvanceTo(h.now + kS);
+  const auto resent = h.Flush();
+  ASSERT_EQ(resent.size(), 1u);
+  h.AnswerAll(resent, kMs);
+  const StormStats& s = h.table.stats();
+  // 3 first DISCOVERs and 2 first REQUESTs; the re-sent one is not new.
+  EXPECT_EQ(s.timed_requests, 5u);
+  EXPECT_EQ(s.answered_in_time, 2u);  // client 0's offer and ACK
+  EXPECT_EQ(s.lost(), 3u);
+  EXPECT_DOUBLE_EQ(LossPercent(s), 60.0);
+  EXPECT_EQ(s.outcome.booted(), 2u);
+}
+
+TEST(ClientTableTest, PowerOnRateIsWhatWasSent) {
+  StormConfig config = Config(5, Only(ClientType::kBios));
+  Harness h(config);
+  for (uint32_t i = 0; i < 5; ++i) {
+    h.table.PowerOn(i, h.now);
+    h.Flush();
+    h.now += 250 * kMs;  // 4 clients a second
+  }
+  EXPECT_EQ(h.table.stats().last_power_on_ns, kT0 + 1000 * kMs);
+  EXPECT_DOUBLE_EQ(PowerOnRate(h.table.stats()), 4.0);
+  // Retries are not power-ons.
+  h.AdvanceTo(kT0 + 5 * kS);
+  EXPECT_FALSE(h.Flush().empty());
+  EXPECT_DOUBLE_EQ(PowerOnRate(h.table.stats()), 4.0);
+}
+
 TEST(ClientTableTest, LateAnswersAndDuplicates) {
   Harness h(Config(1, Only(ClientType::kBios)));
   h.table.PowerOn(0, kT0);
@@ -1112,7 +1171,9 @@ TEST(ReportTest, SummaryNamesEveryFigure) {
            std::string_view("OFFER with yiaddr != 0"),
            std::string_view("RSS 2048 KiB"),
            std::string_view("give-up at 64 s"),
-           std::string_view("Self lag   sending p50 0.000")}) {
+           std::string_view("Self lag   sending p50 0.000"),
+           std::string_view("first requests ("),
+           std::string_view("not answered within 1 s")}) {
     EXPECT_NE(text.find(needle), std::string::npos) << needle << "\n" << text;
   }
 }
@@ -1134,7 +1195,8 @@ TEST(ReportTest, JsonIsValidAndCarriesTheFigures) {
            std::string_view(requests), R"("arp_replies":3)", R"("rss_kb":2048)",
            R"("discover_retry_s":[4,8,16,32])",
            R"("self_lag_ms":{"send":{"count":)", R"("cpu_wait_s":)",
-           R"("discovers":14,"discover_retries":4,)"}) {
+           R"("discovers":14,"discover_retries":4,)",
+           R"("loss":{"late_after_s":1,"timed_requests":)"}) {
     EXPECT_NE(json.find(needle), std::string::npos) << needle << "\n" << json;
   }
 }
@@ -1153,6 +1215,12 @@ TEST(ReportTest, AnsweredRateAndPercentileSummary) {
   EXPECT_EQ(l.max, 1000u);
   EXPECT_LE(l.p999, 1000u);
   EXPECT_GE(l.p999, 999u);
+}
+
+TEST(ReportTest, ClientListLine) {
+  EXPECT_EQ(FormatClientLine(7, MacAddress{0x02, 0xAB, 0, 0, 0, 0x07},
+                             MakeIpv4(10, 80, 0, 8), ClientType::kArm64),
+            "7 02:ab:00:00:00:07 10.80.0.8 arm64\n");
 }
 
 TEST(ReportTest, ProgressLineAndJsonStrings) {

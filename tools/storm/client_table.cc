@@ -113,6 +113,8 @@ void ClientTable::OnSent(uint32_t client, uint64_t now_ns) {
   if (slot.phase == Phase::kDiscovering) {
     if (slot.discovers_sent == 0) {
       slot.first_discover_ns = now_ns;
+      stats_.last_power_on_ns = now_ns;
+      ++stats_.timed_requests;
     } else {
       ++stats_.discover_retries;
     }
@@ -123,7 +125,7 @@ void ClientTable::OnSent(uint32_t client, uint64_t now_ns) {
           slot.first_discover_ns + schedule_.discover_deadline_ns[k], client);
     }
   } else if (slot.phase == Phase::kRequesting) {
-    if (slot.requests_sent > 0) ++stats_.request_retries;
+    ++(slot.requests_sent > 0 ? stats_.request_retries : stats_.timed_requests);
     ++stats_.requests_sent;
     const size_t k = slot.requests_sent++;
     if (k < request_timers_.size()) {
@@ -180,7 +182,11 @@ void ClientTable::OnReply(const Request& reply, uint64_t rx_ns) {
   slot.acks_seen = SaturatingIncrement(slot.acks_seen);
   if (slot.phase == Phase::kRequesting) {
     ++stats_.acks_accepted;
-    if (slot.requests_sent > 1) ++stats_.acks_after_request_retry;
+    if (slot.requests_sent > 1) {
+      ++stats_.acks_after_request_retry;
+    } else if (Elapsed(slot.last_send_ns, rx_ns) <= schedule_.in_time_ns) {
+      ++stats_.answered_in_time;
+    }
     stats_.ack_latency.Record(Elapsed(slot.last_send_ns, rx_ns));
     Finish(i, Phase::kBooted, rx_ns);
   } else if (slot.acks_seen > slot.requests_sent) {
@@ -198,6 +204,9 @@ void ClientTable::AcceptOffer(uint32_t client, const Request& reply,
   stats_.offer_latency.Record(Elapsed(slot.last_send_ns, rx_ns));
   slot.first_try =
       Elapsed(slot.first_discover_ns, rx_ns) <= schedule_.first_try_ns;
+  if (Elapsed(slot.first_discover_ns, rx_ns) <= schedule_.in_time_ns) {
+    ++stats_.answered_in_time;
+  }
   const OfferFacts offer = ReadOffer(reply);
   if (!NeedsBootServerRequest(profile, offer)) {
     Finish(client, Phase::kBooted, rx_ns);

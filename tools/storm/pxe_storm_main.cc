@@ -7,7 +7,9 @@
 
 #include <cstdio>
 #include <string>
+#include <vector>
 
+#include "tools/storm/client_identity.h"
 #include "tools/storm/report.h"
 #include "tools/storm/storm_config.h"
 #include "tools/storm/storm_runner.h"
@@ -26,6 +28,26 @@ uint64_t RandomSeed() {
   return seed % 1'000'000'000;
 }
 
+// --list-clients: who the clients of a run with these flags are.
+int ListClients(const pxe::storm::StormConfig& config) {
+  if (!config.seed) {
+    std::fputs(
+        "pxe-storm: --list-clients needs --seed (the MACs come from it)\n",
+        stderr);
+    return 2;
+  }
+  const pxe::storm::ClientIdentity identity(*config.seed, config.clients,
+                                            config.client_net.address);
+  const std::vector<pxe::storm::ClientType> types =
+      pxe::storm::AssignTypes(config.mix, config.clients);
+  for (uint32_t i = 0; i < config.clients; ++i) {
+    const std::string line = pxe::storm::FormatClientLine(
+        i, identity.Mac(i), identity.Address(i), types[i]);
+    if (std::fputs(line.c_str(), stdout) == EOF) return 1;
+  }
+  return std::fflush(stdout) == 0 ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -40,6 +62,9 @@ int main(int argc, char** argv) {
   if (config->action == pxe::storm::StormConfig::Action::kHelp) {
     std::fputs(pxe::storm::StormUsageText().c_str(), stdout);
     return 0;
+  }
+  if (config->action == pxe::storm::StormConfig::Action::kListClients) {
+    return ListClients(*config);
   }
   if (config->max_seconds == 0) {
     config->max_seconds = pxe::storm::AutoMaxSeconds(*config);

@@ -84,6 +84,28 @@ double AnsweredRate(const StormStats& stats) {
          static_cast<double>(stats.last_reply_ns - stats.first_send_ns);
 }
 
+double PowerOnRate(const StormStats& stats) {
+  const uint64_t first_discovers =
+      stats.discovers_sent - stats.discover_retries;
+  if (first_discovers < 2 || stats.last_power_on_ns <= stats.first_send_ns) {
+    return 0;
+  }
+  return static_cast<double>(first_discovers - 1) * 1e9 /
+         static_cast<double>(stats.last_power_on_ns - stats.first_send_ns);
+}
+
+double LossPercent(const StormStats& stats) {
+  if (stats.timed_requests == 0) return 0;
+  return 100.0 * static_cast<double>(stats.lost()) /
+         static_cast<double>(stats.timed_requests);
+}
+
+std::string FormatClientLine(uint32_t index, const MacAddress& mac,
+                             uint32_t address, ClientType type) {
+  return absl::StrCat(index, " ", FormatMac(mac), " ", FormatIpv4(address), " ",
+                      Sv(Profile(type).name), "\n");
+}
+
 std::string JsonString(std::string_view text) {
   std::string out = "\"";
   for (const char c : text) {
@@ -162,6 +184,13 @@ std::string FormatSummary(const StormConfig& config, const RunFacts& run,
       AnsweredRate(stats), stats.offers_accepted, stats.acks_accepted,
       stats.acks_after_request_retry, stats.late_replies,
       stats.dhcp_server_offers);
+  absl::StrAppendFormat(
+      &out,
+      "Loss       %d of %d first requests (%.3f %%) not answered within %g "
+      "s\n"
+      "Offered    %.0f clients/s powered on (first DISCOVERs as sent)\n",
+      stats.lost(), stats.timed_requests, LossPercent(stats),
+      config.late_after_seconds, PowerOnRate(stats));
   if (AllWrong(stats) == 0) {
     absl::StrAppend(&out, "Wrong      no wrong answers\n");
   } else {
@@ -280,6 +309,12 @@ std::string FormatJson(const StormConfig& config, const RunFacts& run,
                       stats.replies, AnsweredRate(stats), stats.offers_accepted,
                       stats.acks_accepted, stats.acks_after_request_retry,
                       stats.late_replies, stats.dhcp_server_offers),
+      absl::StrFormat("\"loss\":{\"late_after_s\":%g,\"timed_requests\":%d,"
+                      "\"answered_in_time\":%d,\"lost\":%d,"
+                      "\"lost_pct\":%.4f,\"power_on_per_s\":%.1f},",
+                      config.late_after_seconds, stats.timed_requests,
+                      stats.answered_in_time, stats.lost(), LossPercent(stats),
+                      PowerOnRate(stats)),
       "\"wrong_answers\":{\"total\":", AllWrong(stats), ",", wrong,
       "\"duplicates\":", stats.duplicates,
       ",\"bad_checksums\":", stats.bad_checksums, "},",

@@ -45,6 +45,17 @@ LatencySummary Summarize(const LatencyHistogram& histogram);
 // Replies per second over [first send, last reply]; 0 without replies.
 double AnsweredRate(const StormStats& stats);
 
+// First DISCOVERs per second over [first, last] power-on as they were
+// really sent (below --rate when pxe-storm cannot keep up); 0 with fewer
+// than two clients.
+double PowerOnRate(const StormStats& stats);
+// Of the timed requests, the share lost (answered late or never), in %.
+double LossPercent(const StormStats& stats);
+
+// One --list-clients line: "index mac address type".
+std::string FormatClientLine(uint32_t index, const MacAddress& mac,
+                             uint32_t address, ClientType type);
+
 std::string FormatSummary(const StormConfig& config, const RunFacts& run,
                           const StormStats& stats);
 std::string FormatJson(const StormConfig& config, const RunFacts& run,

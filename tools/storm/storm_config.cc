@@ -140,6 +140,11 @@ std::string StormUsageText() {
          "                            DISCOVER is \"first try\" (default 2: "
          "iPXE's\n"
          "                            proxy wait)\n"
+         "      --late-after SECONDS  a first request answered later than "
+         "this, or\n"
+         "                            never, counts as lost in the loss "
+         "figure\n"
+         "                            (default 1)\n"
          "      --seed N              derive MACs, xids and UUIDs from N "
          "(default:\n"
          "                            random; the report shows it)\n"
@@ -148,6 +153,13 @@ std::string StormUsageText() {
          "                            client to finish or give up)\n"
          "      --json                print one JSON object instead of the "
          "summary\n"
+         "      --list-clients        print each client's number, MAC, "
+         "address and\n"
+         "                            type for -n, --seed, --mix and "
+         "--client-net,\n"
+         "                            then exit (e.g. to seed a server's "
+         "neighbour\n"
+         "                            table); needs no interface\n"
          "  -h, --help                this text\n"
          "\n"
          "A progress line is shown on stderr when it is a terminal. Exit "
@@ -199,6 +211,12 @@ absl::StatusOr<StormConfig> ParseStormCommandLine(
       PXE_ASSIGN_OR_RETURN(std::string_view v, value());
       PXE_ASSIGN_OR_RETURN(config.first_try_seconds,
                            ParseReal(arg, v, 0, 3600, false));
+    } else if (name == "late-after") {
+      PXE_ASSIGN_OR_RETURN(std::string_view v, value());
+      PXE_ASSIGN_OR_RETURN(config.late_after_seconds,
+                           ParseReal(arg, v, 0, 3600, false));
+    } else if (name == "list-clients") {
+      config.action = StormConfig::Action::kListClients;
     } else if (name == "client-net") {
       PXE_ASSIGN_OR_RETURN(std::string_view v, value());
       if (v.find('/') == std::string_view::npos) {
@@ -222,7 +240,8 @@ absl::StatusOr<StormConfig> ParseStormCommandLine(
     }
   }
   if (config.action == StormConfig::Action::kHelp) return config;
-  if (config.interface.empty()) {
+  if (config.interface.empty() &&
+      config.action != StormConfig::Action::kListClients) {
     return absl::InvalidArgumentError("-i IFACE is required (see --help)");
   }
   if (config.rate > 0 && window_given) {
@@ -251,6 +270,7 @@ RetrySchedule MakeRetrySchedule(const StormConfig& config) {
   schedule.request_timeout_ns =
       SecondsToNs(kRequestTimeoutSeconds * config.retry_scale);
   schedule.first_try_ns = SecondsToNs(config.first_try_seconds);
+  schedule.in_time_ns = SecondsToNs(config.late_after_seconds);
   return schedule;
 }
 

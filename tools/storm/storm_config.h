@@ -25,7 +25,7 @@ inline constexpr Mix kDefaultMix = {40, 40, 10, 5, 5};
 inline constexpr uint32_t kMaxClients = (1u << 24) - 1;
 
 struct StormConfig {
-  enum class Action { kRun, kHelp };
+  enum class Action { kRun, kHelp, kListClients };
   Action action = Action::kRun;
 
   std::string interface;    // -i
@@ -37,6 +37,9 @@ struct StormConfig {
   double storm_window_seconds = 1.0;
   double retry_scale = 1.0;        // --retry-scale: multiplies every timeout
   double first_try_seconds = 2.0;  // --first-try-window (iPXE's proxy wait)
+  // --late-after: a reply slower than this counts as lost in the loss
+  // figure (the benchmark's "sustained rate" criterion).
+  double late_after_seconds = 1.0;
   // --client-net: client i owns base + i + 1, its ciaddr on 4011.
   InterfaceAddress client_net{.address = 0x0A4D8000, .prefix_length = 17};
   std::optional<uint64_t> seed;  // --seed; default: a random one
@@ -66,6 +69,8 @@ struct RetrySchedule {
   uint64_t request_timeout_ns = 0;
   // An offer this soon after the first DISCOVER counts as "first try".
   uint64_t first_try_ns = 0;
+  // A first DISCOVER or first REQUEST answered this soon is "in time".
+  uint64_t in_time_ns = 0;
 };
 RetrySchedule MakeRetrySchedule(const StormConfig& config);
 

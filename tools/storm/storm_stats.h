@@ -33,6 +33,13 @@ struct StormStats {
   uint64_t requests_sent = 0;     // to 4011
   uint64_t request_retries = 0;   // of requests_sent, re-sends
 
+  // The benchmark's loss figure: first DISCOVERs and first 4011 REQUESTs
+  // (re-sends are the client's reaction to a loss, not new demand), and how
+  // many of them were answered within --late-after.
+  uint64_t timed_requests = 0;
+  uint64_t answered_in_time = 0;
+  uint64_t lost() const { return timed_requests - answered_in_time; }
+
   // Received: server replies to one of our chaddrs. Every one is counted
   // once in exactly one of the groups below, so
   // replies = offers_accepted + acks_accepted + late_replies + duplicates +
@@ -60,6 +67,9 @@ struct StormStats {
   // answered rate is measured over.
   uint64_t first_send_ns = 0;
   uint64_t last_reply_ns = 0;
+  // CLOCK_REALTIME of the last client's first DISCOVER: with first_send_ns,
+  // the power-on rate pxe-storm achieved (not just the one asked for).
+  uint64_t last_power_on_ns = 0;
 
   // Send (CLOCK_REALTIME just before the batch's send()) to the reply's
   // kernel receive timestamp.
