@@ -162,6 +162,10 @@ absl::StatusOr<size_t> PacketRing::Receive(std::span<RxFrame> batch,
   return ReceiveReady(batch);
 }
 
+bool PacketRing::HasReady() const {
+  return (LoadStatus(RxSlot(rx_index_)) & TP_STATUS_USER) != 0;
+}
+
 size_t PacketRing::ReceiveReady(std::span<RxFrame> batch) {
   ReleaseHeld();
   size_t n = 0;

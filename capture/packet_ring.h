@@ -60,6 +60,9 @@ class PacketRing : public PacketSource, public PacketSink {
   // Receive() without waiting: only the frames already in the ring, no
   // syscall. For callers that poll() several rings themselves.
   size_t ReceiveReady(std::span<RxFrame> batch);
+  // Whether a frame is waiting in the RX ring (one load, no syscall): what
+  // a busy-polling caller spins on.
+  bool HasReady() const;
   // Gives the frames of the last Receive() back to the kernel now, rather
   // than at the next Receive() (so poll() does not see them as pending).
   void ReleaseHeld();

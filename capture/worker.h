@@ -35,6 +35,10 @@ struct WorkerOptions {
   size_t hold_capacity = 1024;
   size_t duplicate_filter_capacity = 16384;
   size_t batch_size = 64;
+  // Before sleeping in poll(), spin this long watching the rings: a frame
+  // that arrives meanwhile is handled without a wake-up, at the price of a
+  // busy CPU. 0 = always sleep.
+  uint64_t busy_poll_ns = 0;
 };
 
 // Called for every request the worker answered or dropped, with the reply
@@ -70,6 +74,8 @@ class Worker {
     bool multi_address;
   };
 
+  // Spins up to options_.busy_poll_ns for a frame; true if one came.
+  bool BusyPoll(const std::atomic<bool>& stop) const;
   void Learn(size_t port_index, uint64_t now_ns);
   void Reply(size_t port_index, const Request& request, uint64_t now_ns);
   void Record(const Request& request, std::span<const uint8_t> reply,

@@ -102,6 +102,9 @@ std::string UsageText() {
       "      --rx-ring-frames N   receive ring slots per worker (default "
       "4096)\n"
       "      --workers N          worker threads (default: one per core)\n"
+      "      --busy-poll USEC     spin up to USEC on the rings before "
+      "sleeping\n"
+      "                           (lower latency, a busy core; default 0)\n"
       "      --foreground         do not daemonize (for systemd)\n"
       "      --replay FILE        run over a pcap capture instead of an "
       "interface\n"
@@ -229,6 +232,14 @@ absl::StatusOr<DaemonConfig> ParseCommandLine(
             "--rx-ring-frames is a multiple of 32");
       }
       config.ring.rx_frames = static_cast<uint32_t>(frames);
+    } else if (name == "busy-poll") {
+      PXE_ASSIGN_OR_RETURN(std::string_view v, value());
+      int us = 0;
+      if (!absl::SimpleAtoi(Sv(v), &us) || us < 0 || us > 1'000'000) {
+        return absl::InvalidArgumentError(
+            "--busy-poll is 0 to 1000000 microseconds");
+      }
+      config.worker.busy_poll_ns = uint64_t(us) * 1'000;
     } else if (name == "workers") {
       PXE_ASSIGN_OR_RETURN(std::string_view v, value());
       if (!absl::SimpleAtoi(Sv(v), &config.workers) || config.workers < 1 ||

@@ -239,6 +239,18 @@ TEST(ParseCommandLineTest, RxRingFrames) {
   }
 }
 
+TEST(ParseCommandLineTest, BusyPollMicroseconds) {
+  EXPECT_EQ(Parse({"a.0"})->worker.busy_poll_ns, 0u);  // off by default
+  absl::StatusOr<DaemonConfig> config = Parse({"--busy-poll", "50", "a.0"});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->worker.busy_poll_ns, 50'000u);
+  for (const char* bad : {"-1", "1000001", "fast", ""}) {
+    SCOPED_TRACE(bad);
+    EXPECT_THAT(ErrorOf({"--busy-poll", bad, "a.0"}),
+                HasSubstr("--busy-poll is 0 to 1000000 microseconds"));
+  }
+}
+
 TEST(ParseCommandLineTest, ForegroundWithoutDebug) {
   absl::StatusOr<DaemonConfig> config = Parse({"--foreground", "a.0"});
   ASSERT_TRUE(config.ok()) << config.status();
@@ -321,6 +333,8 @@ TEST(UsageTextTest, ListsTheOriginalSynopsisAndEveryOption) {
                              "--relay-server",
                              "--offer-hold-ms",
                              "--rx-ring-frames",
+                             "--busy-poll",
+                             "--workers",
                              "--foreground",
                              "--replay",
                              "--write",
@@ -351,7 +365,8 @@ TEST(ParseCommandLineTest, UnknownOptionIsNamed) {
 TEST(ParseCommandLineTest, MissingValueIsNamed) {
   for (const char* flag :
        {"-i", "-l", "-t", "-b", "--interface", "--boot-file", "--http-url",
-        "--replay", "--write", "--offer-hold-ms", "--relay-server"}) {
+        "--replay", "--write", "--offer-hold-ms", "--relay-server",
+        "--busy-poll", "--workers"}) {
     SCOPED_TRACE(flag);
     const std::string error = ErrorOf({"pxelinux.0", flag});
     EXPECT_THAT(error, HasSubstr(flag));
