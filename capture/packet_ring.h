@@ -27,8 +27,10 @@ namespace pxe {
 
 struct RingOptions {
   // Slots in each ring. A boot storm arrives as a burst: size the RX ring for
-  // the burst, not the average.
-  uint32_t rx_frames = 4096;
+  // the burst, not the average. 16384 slots (32 MiB) hold every frame of a
+  // 10,000-client storm (DISCOVERs, the LAN server's offers, 4011
+  // requests) even if the worker stalls for a moment.
+  uint32_t rx_frames = 16384;
   uint32_t tx_frames = 1024;
   // Bytes per slot (header + frame); frames longer than the slot are cut and
   // then dropped by the parser.

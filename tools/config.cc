@@ -100,7 +100,7 @@ std::string UsageText() {
       "                           MS for the DHCP server's offer to pick the\n"
       "                           client's subnet (default 300, 0 = never)\n"
       "      --rx-ring-frames N   receive ring slots per worker (default "
-      "4096)\n"
+      "16384)\n"
       "      --workers N          worker threads (default: one per core)\n"
       "      --busy-poll USEC     spin up to USEC on the rings before "
       "sleeping\n"

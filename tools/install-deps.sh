@@ -12,7 +12,7 @@ packages=(build-essential cmake pkg-config clang libclang-rt-14-dev
 if [[ "${1:-}" == "--all" ]]; then
   packages+=(qemu-system-x86 ipxe-qemu ovmf pxelinux syslinux-common
     syslinux-efi tftpd-hpa dnsmasq-base kea-dhcp4-server udhcpc
-    isc-dhcp-client isc-dhcp-server gnuplot-nox procps)
+    isc-dhcp-client isc-dhcp-server gnuplot-nox procps python3)
 fi
 
 missing=()

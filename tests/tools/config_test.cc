@@ -71,7 +71,7 @@ TEST(ParseCommandLineTest, OnlyTheBootFileGivesTheDocumentedDefaults) {
   EXPECT_TRUE(config->policy.relay_servers.empty());
   // The --help text promises these.
   EXPECT_EQ(config->worker.offer_hold_ns, 300'000'000u);
-  EXPECT_EQ(config->ring.rx_frames, 4096u);
+  EXPECT_EQ(config->ring.rx_frames, 16384u);
 }
 
 TEST(ParseCommandLineTest, CombinedDebugAndInterfaceFlags) {

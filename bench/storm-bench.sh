@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The boot-storm benchmark in one command: installs what it needs, builds
+# pxe-pdhcp (optimised), and runs pxe-pdhcp, dnsmasq and the path's ceiling
+# through the same pxe-storm loads in a sandbox LAN of its own (see
+# bench/storm_bench.py). Needs root.
+#   sudo bench/storm-bench.sh            the full run (about 15 minutes)
+#   sudo bench/storm-bench.sh --quick    a small one (about a minute)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tools/install-deps.sh --all
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$(nproc)" --target pxe-pdhcp pxe-storm pxe-reflector \
+  engine_bench
+exec /usr/bin/python3 bench/storm_bench.py --build build "$@"

@@ -1,0 +1,698 @@
+#!/usr/bin/python3
+"""The boot-storm benchmark: pxe-pdhcp against dnsmasq, and both against the
+ceiling of the packet path itself, in one run on this machine.
+
+It builds a two-host sandbox LAN (two network namespaces joined by a veth
+pair; nothing outside them is touched), then runs the same pxe-storm loads
+against three servers, one at a time and interleaved (pxe-pdhcp, dnsmasq,
+reflector, pxe-pdhcp, ...), each started fresh for every run:
+
+  pxe-pdhcp   one worker, pinned to CPU 0
+  dnsmasq     proxy mode (--dhcp-range=...,proxy), pinned to CPU 0
+  reflector   bench/pxe-reflector: the least work that still answers a
+              client, on the same veth and CPU: the ceiling of the path
+
+pxe-storm, the client side, is pinned to CPU 1. It prints one table
+(report.md), a plot of latency against offered rate (latency.png), and keeps
+every run's raw figures (runs.jsonl) in the output directory.
+
+Run it as root, through bench/storm-bench.sh (which installs and builds
+what it needs). --quick gives a small run in about a minute.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+
+SERVER_ADDRESS = "10.64.0.1"
+SERVER_PREFIX = "10.64.0.1/10"
+CLIENT_NET = "10.80.0.0/12"  # pxe-storm's clients own these addresses
+SEED = 4242                  # the same clients in every run
+# Every client type both servers can answer (dnsmasq's proxy mode has no
+# UEFI HTTP boot).
+MIX = "bios=40,uefi-x64=40,arm64=10,ipxe=10"
+SERVER_CPU = "0"
+CLIENT_CPU = "1"
+LOSS_LIMIT_PCT = 0.1  # "sustained": at most this share lost (late > 1 s)
+SATURATED_PCT = 20.0  # beyond this loss a server is not tried at higher rates
+
+SERVERS = ("pxe-pdhcp", "dnsmasq", "reflector")
+# pxe-pdhcp spinning up to 1 ms on its ring before it sleeps: lower latency
+# for a core of its own. In the rate sweep only.
+BUSY = "pxe-pdhcp-busy"
+
+
+class Plan:
+    """What to measure: the full benchmark or a quick run."""
+
+    def __init__(self, quick, repeats):
+        self.quick = quick
+        if quick:
+            self.rates = [1000, 5000, 20000]
+            self.rate_seconds = 1.0
+            self.repeats = repeats or 1
+            self.refine_steps = 0
+            self.storms = [1000, 5000]
+            self.rss_clients = [1000, 10000]
+        else:
+            self.rates = [1000, 2000, 5000, 10000, 20000, 50000, 100000,
+                          150000, 200000, 250000, 300000]
+            self.rate_seconds = 2.0
+            self.repeats = repeats or 3
+            self.refine_steps = 2
+            self.storms = [1000, 10000, 50000]
+            self.rss_clients = [1000, 10000, 100000]
+        # Rates whose latency the table shows (those of the targets first).
+        self.latency_rates = [r for r in (1000, 5000, 10000, 20000, 50000,
+                                          100000) if r in self.rates]
+        self.storm_window = 1.0
+        # Long enough for the ROMs' retries at 4 and 8 s: "booted after
+        # retries" covers those; later ones count as not booted.
+        self.storm_max_seconds = 12.0
+        self.rss_rate = 20000
+
+    def neighbour_clients(self):
+        """Clients a kernel-stack server may see: every storm and memory
+        run, and rate runs up to 50,000/s (far beyond where dnsmasq
+        saturates, so it is not tried at higher rates)."""
+        return int(max(min(max(self.rates), 50000) * self.rate_seconds,
+                       max(self.storms), max(self.rss_clients)))
+
+
+def log(text):
+    print(text, file=sys.stderr, flush=True)
+
+
+def run(argv, **kwargs):
+    return subprocess.run(argv, check=True, **kwargs)
+
+
+class Sandbox:
+    """Two namespaces and a veth pair; everything started inside them is
+    stopped by PID, and the namespaces deleted, on close()."""
+
+    def __init__(self, workdir):
+        tag = "pxb%d" % os.getpid()
+        self.srv, self.cli = tag + "s", tag + "c"
+        self.workdir = workdir
+        self.procs = []
+        self.made = []
+        for ns in (self.srv, self.cli):
+            run(["ip", "netns", "add", ns])
+            self.made.append(ns)
+            run(["ip", "-n", ns, "link", "set", "lo", "up"])
+        run(["ip", "link", "add", "s0", "netns", self.srv, "type", "veth",
+             "peer", "name", "c0", "netns", self.cli])
+        run(["ip", "-n", self.srv, "addr", "add", SERVER_PREFIX, "dev", "s0"])
+        for ns, dev in ((self.srv, "s0"), (self.cli, "c0")):
+            run(["ip", "-n", ns, "link", "set", dev, "up"])
+
+    def seed_neighbours(self, storm_bin, clients):
+        """Permanent neighbour entries for the clients' addresses. A kernel
+        stack server (dnsmasq) sends its 4011 ACK by IP, so it needs one
+        per client; learned entries stop at the host-wide gc_thresh3 (1,024
+        by default), which a sandbox cannot raise without touching the
+        host, but permanent entries do not count against it."""
+        listing = run([storm_bin, "--list-clients", "-n", str(clients),
+                       "--seed", str(SEED), "--client-net", CLIENT_NET,
+                       "--mix", MIX], capture_output=True, text=True).stdout
+        batch = os.path.join(self.workdir, "neighbours.batch")
+        with open(batch, "w") as out:
+            for line in listing.splitlines():
+                _, mac, address, _ = line.split()
+                out.write("neigh replace %s lladdr %s dev s0 nud permanent\n"
+                          % (address, mac))
+        run(["ip", "-n", self.srv, "-batch", batch])
+        os.unlink(batch)
+
+    def spawn(self, ns, argv, log_path):
+        with open(log_path, "w") as out:
+            proc = subprocess.Popen(["ip", "netns", "exec", ns] + argv,
+                                    stdout=out, stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL)
+        self.procs.append(proc)
+        return proc
+
+    def stop(self, proc):
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if proc in self.procs:
+            self.procs.remove(proc)
+
+    def close(self):
+        for proc in list(self.procs):
+            self.stop(proc)
+        for ns in self.made:
+            subprocess.run(["ip", "netns", "del", ns], check=False)
+        self.made = []
+
+
+def server_argv(name, build, workdir):
+    if name in ("pxe-pdhcp", BUSY):
+        return [os.path.join(build, "tools/pxe-pdhcp"), "--foreground",
+                "--workers", "1", "-i", "s0",
+                "--boot-file", "uefi-x64=syslinux.efi",
+                "--boot-file", "uefi-arm64=grubaa64.efi", "pxelinux.0"] + (
+                    ["--busy-poll", "1000"] if name == BUSY else [])
+    if name == "dnsmasq":
+        return ["dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--port=0",
+                "--no-hosts", "--no-resolv", "--interface=s0",
+                "--bind-interfaces", "--dhcp-range=10.64.0.0,proxy,255.192.0.0",
+                "--pxe-service=x86PC,Boot,pxelinux",
+                "--pxe-service=X86-64_EFI,Boot,syslinux.efi",
+                "--pxe-service=ARM64_EFI,Boot,grubaa64.efi",
+                "--dhcp-leasefile=" + os.path.join(workdir, "dnsmasq.leases"),
+                "--pid-file=" + os.path.join(workdir, "dnsmasq.pid"),
+                "--user=root", "--log-facility=-", "--quiet-dhcp"]
+    return [os.path.join(build, "bench/pxe-reflector"), "-i", "s0", "-a",
+            SERVER_ADDRESS]
+
+
+# What each server prints once it serves (the reflector prints nothing).
+READY = {"pxe-pdhcp": "ready, 1 worker",
+         BUSY: "ready, 1 worker",
+         "dnsmasq": "sockets bound exclusively to interface s0",
+         "reflector": None}
+
+
+def proc_cpu_seconds(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def proc_status_kb(pid, key):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+class Bench:
+    def __init__(self, args, plan, sandbox):
+        self.args, self.plan, self.sb = args, plan, sandbox
+        self.storm_bin = os.path.join(args.build, "tools/storm/pxe-storm")
+        self.runs = []
+        self.raw = open(os.path.join(args.out, "runs.jsonl"), "w")
+        self.counter = 0
+
+    def start_server(self, name):
+        self.counter += 1
+        log_path = os.path.join(self.args.out, "logs",
+                                "%03d-%s.log" % (self.counter, name))
+        argv = ["taskset", "-c", SERVER_CPU] + server_argv(
+            name, self.args.build, self.args.out)
+        proc = self.sb.spawn(self.sb.srv, argv, log_path)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError("%s exited at start: see %s" %
+                                   (name, log_path))
+            if READY[name] is None:
+                time.sleep(0.3)
+                break
+            with open(log_path) as f:
+                if READY[name] in f.read():
+                    break
+            time.sleep(0.05)
+        else:
+            raise RuntimeError("%s did not start: see %s" % (name, log_path))
+        return proc, log_path
+
+    def measure(self, name, kind, clients, rate=None, window=None,
+                max_seconds=None):
+        """One fresh server, one pxe-storm run against it."""
+        proc, log_path = self.start_server(name)
+        idle_rss = proc_status_kb(proc.pid, "VmRSS")
+        cpu_before = proc_cpu_seconds(proc.pid)
+        argv = ["taskset", "-c", CLIENT_CPU, self.storm_bin, "-i", "c0",
+                "-n", str(clients), "--seed", str(SEED), "--client-net",
+                CLIENT_NET, "--mix", MIX, "--json", "--max-seconds",
+                "%g" % max_seconds]
+        argv += ["--rate", "%g" % rate] if rate else \
+            ["--storm-window", "%g" % window]
+        storm = subprocess.run(["ip", "netns", "exec", self.sb.cli] + argv,
+                               capture_output=True, text=True,
+                               timeout=max_seconds + 60)
+        if storm.returncode != 0:
+            self.sb.stop(proc)
+            raise RuntimeError("pxe-storm failed: " + storm.stderr.strip())
+        result = json.loads(storm.stdout)
+        if result["received"]["replies"] == 0:
+            log("  (%s answered nothing at all: see %s)" % (name, log_path))
+        cpu = proc_cpu_seconds(proc.pid) - cpu_before
+        rss = proc_status_kb(proc.pid, "VmRSS")
+        hwm = proc_status_kb(proc.pid, "VmHWM")
+        self.sb.stop(proc)
+        with open(log_path) as f:
+            ring = re.search(r"(\d+) lost in the ring", f.read())
+        record = {"server": name, "kind": kind, "clients": clients,
+                  "rate": rate, "window": window, "server_cpu_s": cpu,
+                  "idle_rss_kb": idle_rss, "rss_kb": rss, "peak_rss_kb": hwm,
+                  "ring_drops": int(ring.group(1)) if ring else None,
+                  "storm": result}
+        self.raw.write(json.dumps(record) + "\n")
+        self.raw.flush()
+        self.runs.append(record)
+        loss = result["loss"]
+        log("  %-9s %-6s %7d clients %-14s loss %.3f%%  offer p99 %.3f ms"
+            % (name, kind, clients,
+               ("%g/s" % rate) if rate else ("in %g s" % window),
+               loss["lost_pct"], result["latency_ms"]["offer"]["p99"]))
+        return record
+
+    # ----- the experiments ------------------------------------------------
+
+    def rate_point(self, servers, rate):
+        """Every server at `rate`, repeats interleaved."""
+        clients = max(int(rate * self.plan.rate_seconds), 200)
+        for _ in range(self.plan.repeats):
+            for name in servers:
+                self.measure(name, "rate", clients, rate=rate,
+                             max_seconds=self.plan.rate_seconds + 2.5)
+
+    def rate_sweep(self, servers):
+        saturated = set()
+        for rate in self.plan.rates:
+            active = [s for s in servers if s not in saturated]
+            if not active:
+                break
+            log("rate %d clients/s" % rate)
+            self.rate_point(active, rate)
+            for name in active:
+                if median(self.at(name, "rate", rate), loss_pct) > SATURATED_PCT:
+                    saturated.add(name)
+        # Bisect between each server's last passing and first failing rate.
+        for _ in range(self.plan.refine_steps):
+            probes = {}
+            for name in servers:
+                lo, hi = self.bracket(name)
+                if lo and hi and hi / lo > 1.1:
+                    probes[name] = int(round((lo * hi) ** 0.5, -2))
+            if not probes:
+                break
+            for rate in sorted(set(probes.values())):
+                log("refine at %d clients/s" % rate)
+                self.rate_point([n for n in servers if probes.get(n) == rate],
+                                rate)
+
+    def at(self, name, kind, rate=None, clients=None):
+        return [r for r in self.runs if r["server"] == name and
+                r["kind"] == kind and (rate is None or r["rate"] == rate) and
+                (clients is None or r["clients"] == clients)]
+
+    def rates_tried(self, name):
+        return sorted({r["rate"] for r in self.at(name, "rate")})
+
+    def sustained(self, name, rate):
+        runs = self.at(name, "rate", rate)
+        return (median(runs, loss_pct) <= LOSS_LIMIT_PCT and
+                median(runs, power_on_rate) >= 0.95 * rate)
+
+    def bracket(self, name):
+        """(highest sustained rate below the first failing one, that
+        failing rate); None where there is none."""
+        lo = hi = None
+        for rate in self.rates_tried(name):
+            if self.sustained(name, rate):
+                if hi is None:
+                    lo = rate
+            elif hi is None:
+                hi = rate
+        return lo, hi
+
+    def generator_bound(self, name, rate):
+        return median(self.at(name, "rate", rate), power_on_rate) < 0.95 * rate
+
+    def storms(self, servers):
+        for clients in self.plan.storms:
+            log("storm of %d clients in %g s" % (clients,
+                                                 self.plan.storm_window))
+            for _ in range(self.plan.repeats):
+                for name in servers:
+                    self.measure(name, "storm", clients,
+                                 window=self.plan.storm_window,
+                                 max_seconds=self.plan.storm_max_seconds)
+
+    def memory(self, servers):
+        for clients in self.plan.rss_clients:
+            log("memory after %d clients" % clients)
+            for name in servers:
+                self.measure(name, "memory", clients, rate=self.plan.rss_rate,
+                             max_seconds=clients / self.plan.rss_rate + 3)
+
+
+# ----- figures ------------------------------------------------------------
+
+def loss_pct(run_record):
+    return run_record["storm"]["loss"]["lost_pct"]
+
+
+def power_on_rate(run_record):
+    return run_record["storm"]["loss"]["power_on_per_s"]
+
+
+def offer(p):
+    return lambda r: r["storm"]["latency_ms"]["offer"][p]
+
+
+def ack_p99(r):
+    return r["storm"]["latency_ms"]["ack"]["p99"]
+
+
+def cpu_per_1k(r):
+    replies = r["storm"]["received"]["replies"]
+    return 1000.0 * 1000.0 * r["server_cpu_s"] / replies if replies else None
+
+
+def first_try_pct(r):
+    c = r["storm"]["clients"]
+    return 100.0 * c["booted_first_try"] / c["total"]
+
+
+def median(runs, fn):
+    values = [v for v in (fn(r) for r in runs) if v is not None]
+    return statistics.median(values) if values else None
+
+
+def fmt(value, digits=2):
+    if value is None:
+        return "–"
+    if isinstance(value, float) and value >= 100:
+        return "{:,.0f}".format(value)
+    return "{:,.{}f}".format(value, digits)
+
+
+def ratio(a, b):
+    return a / b if a is not None and b else None
+
+
+def engine_figures(build, quick):
+    """Google Benchmark medians of the engine's stages, in ns."""
+    argv = [os.path.join(build, "bench/engine_bench"),
+            "--benchmark_format=json",
+            "--benchmark_repetitions=%d" % (1 if quick else 5),
+            "--benchmark_min_time=%g" % (0.05 if quick else 0.2)]
+    if not quick:
+        argv.append("--benchmark_report_aggregates_only=true")
+    out = subprocess.run(argv, capture_output=True, text=True, check=True)
+    figures = {}
+    for b in json.loads(out.stdout)["benchmarks"]:
+        if quick or b.get("aggregate_name") == "median":
+            name = b.get("run_name", b["name"])
+            figures[name] = b["real_time"]
+    return figures
+
+
+def report(bench, plan, engine, started, elapsed):
+    servers = [s for s in SERVERS + (BUSY,) if bench.at(s, "rate")]
+    lines = []
+    add = lines.append
+    add("# Boot-storm benchmark: pxe-pdhcp vs dnsmasq (proxy mode)")
+    add("")
+    add("%s, %s, %d cores; %s run took %.0f s. Every figure is the median of "
+        "%d interleaved runs (each server started fresh for each run)."
+        % (started, os.uname().release, os.cpu_count(),
+           "quick" if plan.quick else "full", elapsed, plan.repeats))
+    add("Servers pinned to CPU %s with one worker (pxe-pdhcp --workers 1); "
+        "pxe-storm pinned to CPU %s. Client mix %s. dnsmasq %s, with "
+        "permanent neighbour entries for the clients so that its 4011 ACKs "
+        "need no ARP. reflector: the least work that answers a client, on "
+        "the same veth and CPU (the path's ceiling). %s: pxe-pdhcp with "
+        "--busy-poll 1000 (rate sweep only)."
+        % (SERVER_CPU, CLIENT_CPU, MIX, dnsmasq_version(), BUSY))
+    add("Rate: new clients per second (each sends a DISCOVER, and UEFI and "
+        "ARM64 clients also a REQUEST to 4011). Loss: first requests not "
+        "answered within 1 s.")
+    add("")
+
+    add("## Sustained rate (loss ≤ %g %%)" % LOSS_LIMIT_PCT)
+    add("")
+    add("| server | max sustained clients/s | requests/s | vs reflector "
+        "| vs dnsmasq | first failing rate |")
+    add("|---|---|---|---|---|---|")
+    best = {name: bench.bracket(name)[0] for name in servers}
+    for name in servers:
+        lo, hi = bench.bracket(name)
+        reqs = None
+        if lo:
+            runs = bench.at(name, "rate", lo)
+            reqs = median(runs, lambda r: r["storm"]["loss"]["timed_requests"]
+                          / plan.rate_seconds)
+        failing = "none up to %d" % max(plan.rates) if hi is None else (
+            "%d (%s)" % (hi, "pxe-storm could not send that fast"
+                         if bench.generator_bound(name, hi) else
+                         "%.2f %% lost" % median(bench.at(name, "rate", hi),
+                                                 loss_pct)))
+        add("| %s | %s | %s | %s | %s | %s |"
+            % (name, fmt(lo, 0) if lo else "below %d" % min(plan.rates),
+               fmt(reqs, 0), fmt(ratio(lo, best.get("reflector"))),
+               fmt(ratio(lo, best.get("dnsmasq"))), failing))
+    add("")
+
+    add("## Latency at fixed rates (ms, offer: send to reply on the wire)")
+    add("")
+    add("| rate/s | server | loss % | offer p50 | p90 | p99 | p99.9 | max "
+        "| ack p99 | server CPU ms per 1k replies |")
+    add("|---|---|---|---|---|---|---|---|---|---|")
+    for rate in plan.latency_rates:
+        for name in servers:
+            runs = bench.at(name, "rate", rate)
+            if not runs:
+                add("| %d | %s | not run (saturated at a lower rate) "
+                    "|||||||| " % (rate, name))
+                continue
+            add("| %d | %s | %s | %s | %s | %s | %s | %s | %s | %s |"
+                % (rate, name, fmt(median(runs, loss_pct), 3),
+                   fmt(median(runs, offer("p50")), 3),
+                   fmt(median(runs, offer("p90")), 3),
+                   fmt(median(runs, offer("p99")), 3),
+                   fmt(median(runs, offer("p99_9")), 3),
+                   fmt(median(runs, offer("max")), 3),
+                   fmt(median(runs, ack_p99), 3),
+                   fmt(median(runs, cpu_per_1k), 1)))
+    add("")
+
+    add("## Boot storms: all clients power on within %g s"
+        % plan.storm_window)
+    add("")
+    add("| clients | server | first try %% | after retries %% | not booted "
+        "by %g s | offer p99 ms | wrong answers | ring drops |"
+        % plan.storm_max_seconds)
+    add("|---|---|---|---|---|---|---|---|")
+    for clients in plan.storms:
+        for name in servers:
+            runs = bench.at(name, "storm", clients=clients)
+            if not runs:
+                continue
+            add("| %d | %s | %s | %s | %s | %s | %s | %s |"
+                % (clients, name, fmt(median(runs, first_try_pct), 2),
+                   fmt(median(runs, lambda r: 100.0 * r["storm"]["clients"][
+                       "booted_after_retries"] / clients), 2),
+                   fmt(median(runs, lambda r: clients - r["storm"]["clients"][
+                       "booted_first_try"] - r["storm"]["clients"][
+                       "booted_after_retries"]), 0),
+                   fmt(median(runs, offer("p99")), 3),
+                   fmt(max(r["storm"]["wrong_answers"]["total"] for r in runs),
+                       0),
+                   fmt(median(runs, lambda r: r["ring_drops"]), 0)))
+    add("")
+
+    add("## Memory: server RSS after N clients (at %d clients/s)"
+        % plan.rss_rate)
+    add("")
+    add("| server | idle RSS MiB | " + " | ".join(
+        "after %s" % fmt(n, 0) for n in plan.rss_clients) + " | peak MiB |")
+    add("|---|---|" + "---|" * (len(plan.rss_clients) + 1))
+    for name in ("pxe-pdhcp", "dnsmasq"):
+        runs = bench.at(name, "memory")
+        if not runs:
+            continue
+        add("| %s | %s | %s | %s |" % (
+            name, fmt(runs[0]["idle_rss_kb"] / 1024.0, 1),
+            " | ".join(fmt(r["rss_kb"] / 1024.0, 1) for r in runs),
+            fmt(max(r["peak_rss_kb"] for r in runs) / 1024.0, 1)))
+    add("")
+
+    add("## Engine (Google Benchmark, median ns per frame)")
+    add("")
+    add("| benchmark | ns |")
+    add("|---|---|")
+    for name, ns in engine.items():
+        add("| %s | %.1f |" % (name, ns))
+    add("")
+
+    add("## Targets")
+    add("")
+    for line in targets(bench, plan, best):
+        add("- " + line)
+    add("")
+    add("Raw figures of every run: runs.jsonl; plot: latency.png.")
+    return "\n".join(lines) + "\n"
+
+
+def verdict(ok):
+    return "**met**" if ok else "**missed**"
+
+
+def targets(bench, plan, best):
+    out = []
+    pd, dm, rf = best.get("pxe-pdhcp"), best.get("dnsmasq"), best.get(
+        "reflector")
+    if pd and rf:
+        note = ""
+        rf_fail = bench.bracket("reflector")[1]
+        if rf_fail is None:
+            note = (" (the reflector sustained every rate tried: the real "
+                    "ceiling is higher)")
+        elif bench.generator_bound("reflector", rf_fail):
+            note = (" (the reflector's figure is where pxe-storm could not "
+                    "send faster: the real ceiling is higher)")
+        out.append("sustained rate ≥ 80 %% of the reflector's: %.0f %% %s%s"
+                   % (100.0 * pd / rf, verdict(pd >= 0.8 * rf), note))
+    if pd and dm:
+        out.append("sustained rate ≥ 5× dnsmasq's: %.1f× %s"
+                   % (pd / dm, verdict(pd >= 5 * dm)))
+    p5 = {n: median(bench.at(n, "rate", 5000), offer("p99")) for n in SERVERS}
+    if p5["pxe-pdhcp"] is not None and p5["dnsmasq"]:
+        out.append("p99 at 5,000/s ≤ half of dnsmasq's: %.3f vs %.3f ms %s"
+                   % (p5["pxe-pdhcp"], p5["dnsmasq"],
+                      verdict(p5["pxe-pdhcp"] <= 0.5 * p5["dnsmasq"])))
+    p50k = {n: median(bench.at(n, "rate", 50000), offer("p99"))
+            for n in SERVERS}
+    if p50k["pxe-pdhcp"] is not None and p50k["reflector"]:
+        out.append("p99 at 50,000/s ≤ 1.5× the reflector's: %.3f vs %.3f ms "
+                   "%s" % (p50k["pxe-pdhcp"], p50k["reflector"],
+                           verdict(p50k["pxe-pdhcp"] <=
+                                   1.5 * p50k["reflector"])))
+    storm10k = bench.at("pxe-pdhcp", "storm", clients=10000)
+    if storm10k:
+        worst = min(first_try_pct(r) for r in storm10k)
+        out.append("10,000-client storm: 100 %% on the first try: %.2f %% in "
+                   "the worst of %d runs %s"
+                   % (worst, len(storm10k), verdict(worst == 100.0)))
+    mem = bench.at("pxe-pdhcp", "memory")
+    if len(mem) >= 2:
+        growth = (mem[-1]["rss_kb"] - mem[0]["rss_kb"]) / 1024.0
+        out.append("flat memory: RSS grew %.1f MiB from %s to %s clients "
+                   "(its rings and tables are sized at start)"
+                   % (growth, fmt(mem[0]["clients"], 0),
+                      fmt(mem[-1]["clients"], 0)))
+    return out
+
+
+def dnsmasq_version():
+    out = subprocess.run(["dnsmasq", "--version"], capture_output=True,
+                         text=True).stdout
+    m = re.search(r"version (\S+)", out)
+    return m.group(1) if m else "?"
+
+
+def plot(bench, out_dir):
+    """latency.png: offer p50 and p99 against the offered rate."""
+    data = os.path.join(out_dir, "latency.dat")
+    with open(data, "w") as f:
+        for name in SERVERS + (BUSY,):
+            f.write("# %s: rate achieved_rate p50 p99 loss_pct\n" % name)
+            for rate in bench.rates_tried(name):
+                runs = bench.at(name, "rate", rate)
+                f.write("%g %g %g %g %g\n" % (
+                    rate, median(runs, power_on_rate),
+                    median(runs, offer("p50")), median(runs, offer("p99")),
+                    median(runs, loss_pct)))
+            f.write("\n\n")
+    script = os.path.join(out_dir, "latency.gp")
+    with open(script, "w") as f:
+        f.write("""set terminal pngcairo size 1000,640 noenhanced
+set output '%s'
+set title 'Offer latency vs offered rate (pxe-storm; server on one pinned core)'
+set xlabel 'offered rate (new clients per second)'
+set ylabel 'offer latency (ms)'
+set logscale xy
+set grid
+set key top left
+names = '%s'
+plot for [i=0:%d] '%s' index i using 1:4 with linespoints lw 2 lc i+1 \\
+       title word(names, i+1).' p99', \\
+     for [i=0:%d] '%s' index i using 1:3 with linespoints dt 2 lc i+1 \\
+       title word(names, i+1).' p50'
+""" % (os.path.join(out_dir, "latency.png"), " ".join(SERVERS + (BUSY,)),
+       len(SERVERS), data, len(SERVERS), data))
+    subprocess.run(["gnuplot", script], check=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--build", default="build",
+                        help="the build directory (default: build)")
+    parser.add_argument("--out", help="output directory (default: "
+                        "BUILD/storm-bench/DATE-TIME)")
+    parser.add_argument("--quick", action="store_true",
+                        help="a small run (about a minute)")
+    parser.add_argument("--repeats", type=int, default=0,
+                        help="runs per point (default 3; 1 with --quick)")
+    args = parser.parse_args()
+    if os.geteuid() != 0:
+        sys.exit("storm-bench: needs root (network namespaces, raw sockets)")
+    for tool in ("ip", "taskset", "dnsmasq", "gnuplot"):
+        if not shutil.which(tool):
+            sys.exit("storm-bench: %s is not installed "
+                     "(tools/install-deps.sh --all)" % tool)
+    if os.cpu_count() < 2:
+        log("storm-bench: one CPU only: server and clients share it")
+        global CLIENT_CPU
+        CLIENT_CPU = SERVER_CPU
+    started = datetime.datetime.now()
+    args.out = args.out or os.path.join(
+        args.build, "storm-bench", started.strftime("%Y%m%d-%H%M%S"))
+    os.makedirs(os.path.join(args.out, "logs"), exist_ok=True)
+    plan = Plan(args.quick, args.repeats)
+
+    sandbox = Sandbox(args.out)
+    # Stop the servers and remove the namespaces also on Ctrl-C or SIGTERM.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        bench = Bench(args, plan, sandbox)
+        log("storm-bench: seeding %d neighbour entries"
+            % plan.neighbour_clients())
+        sandbox.seed_neighbours(bench.storm_bin, plan.neighbour_clients())
+        t0 = time.time()
+        bench.rate_sweep(SERVERS + (BUSY,))
+        bench.storms(SERVERS)
+        bench.memory(("pxe-pdhcp", "dnsmasq"))
+        log("engine benchmarks")
+        engine = engine_figures(args.build, plan.quick)
+        text = report(bench, plan, engine,
+                      started.strftime("%Y-%m-%d %H:%M"), time.time() - t0)
+    finally:
+        sandbox.close()
+    with open(os.path.join(args.out, "report.md"), "w") as f:
+        f.write(text)
+    plot(bench, args.out)
+    sys.stdout.write(text)
+    log("storm-bench: report, plot and raw figures in %s" % args.out)
+    wrong = [r for r in bench.runs if r["server"] == "pxe-pdhcp" and
+             r["storm"]["wrong_answers"]["total"] > 0]
+    if wrong:
+        log("storm-bench: pxe-pdhcp gave wrong answers in %d runs (see "
+            "runs.jsonl)" % len(wrong))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
