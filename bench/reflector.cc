@@ -98,6 +98,7 @@ int Run(const std::string& name, uint32_t self) {
   }
   std::vector<RxFrame> batch(64);
   uint64_t answered = 0;
+  std::fprintf(stderr, "pxe-reflector: answering on %s\n", name.c_str());
   while (!stop.load(std::memory_order_relaxed)) {
     absl::StatusOr<size_t> n = (*ring)->Receive(batch, 200);
     if (!n.ok()) break;
