@@ -4,7 +4,8 @@
 // in place (addresses, ports, op, yiaddr 0, message type), IPv4 checksum
 // redone, UDP checksum 0 ("none", allowed over IPv4). No option index, no
 // policy, no per-client state: whatever a real server does on top of this is
-// its own cost.
+// its own cost. Like pxe-pdhcp it holds UDP 4011, so that the kernel sends
+// no ICMP port unreachable (and resolves no neighbour) for each request.
 //
 //   pxe-reflector -i IFACE -a ADDRESS     (runs until SIGTERM/SIGINT)
 #include <signal.h>
@@ -18,6 +19,7 @@
 #include "capture/bpf_filter.h"
 #include "capture/interfaces.h"
 #include "capture/packet_ring.h"
+#include "capture/port_holder.h"
 #include "engine/bootp.h"
 #include "engine/checksum.h"
 #include "engine/dhcp_options.h"
@@ -94,6 +96,12 @@ int Run(const std::string& name, uint32_t self) {
   if (!ring.ok()) {
     std::fprintf(stderr, "pxe-reflector: %s\n",
                  std::string(ring.status().message()).c_str());
+    return 1;
+  }
+  absl::StatusOr<UniqueFd> port_4011 = HoldUdpPort(kPxeServerPort);
+  if (!port_4011.ok() && !absl::IsAlreadyExists(port_4011.status())) {
+    std::fprintf(stderr, "pxe-reflector: %s\n",
+                 std::string(port_4011.status().message()).c_str());
     return 1;
   }
   std::vector<RxFrame> batch(64);
