@@ -180,15 +180,20 @@ void Worker::Tick(uint64_t now_ns) {
   for (Port& port : ports_) (void)port.ring->Flush();
 }
 
+bool Worker::AnyReady() const {
+  for (const Port& port : ports_) {
+    if (port.ring->HasReady()) return true;
+  }
+  return false;
+}
+
 bool Worker::BusyPoll(const std::atomic<bool>& stop) const {
   if (options_.busy_poll_ns == 0) return false;
   const uint64_t until = MonotonicNowNs() + options_.busy_poll_ns;
   // The clock is read once per 64 looks: a look is a single load.
   for (;;) {
     for (int i = 0; i < 64; ++i) {
-      for (const Port& port : ports_) {
-        if (port.ring->HasReady()) return true;
-      }
+      if (AnyReady()) return true;
       CpuRelax();
     }
     if (MonotonicNowNs() >= until || stop.load(std::memory_order_relaxed)) {
@@ -211,17 +216,23 @@ absl::Status Worker::Run(const std::atomic<bool>& stop) {
                               : static_cast<int>(std::min<uint64_t>(
                                     200, (due - now + 999'999) / 1'000'000));
     }
-    if (timeout_ms > 0 && BusyPoll(stop)) timeout_ms = 0;
-    const int rc = poll(fds.data(), fds.size(), timeout_ms);
-    if (rc < 0 && errno != EINTR) {
-      return absl::InternalError(absl::StrCat("poll: ", std::strerror(errno)));
+    // Frames already waiting need no syscall to find: poll() only when
+    // every ring is empty (and, with --busy-poll, stayed empty a while).
+    if (!AnyReady() && !(timeout_ms > 0 && BusyPoll(stop))) {
+      const int rc = poll(fds.data(), fds.size(), timeout_ms);
+      if (rc < 0 && errno != EINTR) {
+        return absl::InternalError(
+            absl::StrCat("poll: ", std::strerror(errno)));
+      }
+      for (size_t i = 0; i < ports_.size(); ++i) {
+        if (fds[i].revents & (POLLERR | POLLNVAL)) {
+          return absl::UnavailableError(absl::StrCat(
+              "interface ", ports_[i].ring->interface().name, " went away"));
+        }
+      }
     }
     now = MonotonicNowNs();
     for (size_t i = 0; i < ports_.size(); ++i) {
-      if (fds[i].revents & (POLLERR | POLLNVAL)) {
-        return absl::UnavailableError(absl::StrCat(
-            "interface ", ports_[i].ring->interface().name, " went away"));
-      }
       // Drain the ring in batches; one TX syscall per batch.
       size_t n;
       do {

@@ -74,6 +74,8 @@ class Worker {
     bool multi_address;
   };
 
+  // Whether any ring has a frame waiting (no syscall).
+  bool AnyReady() const;
   // Spins up to options_.busy_poll_ns for a frame; true if one came.
   bool BusyPoll(const std::atomic<bool>& stop) const;
   void Learn(size_t port_index, uint64_t now_ns);
