@@ -791,7 +791,7 @@ TEST(ClientTableTest, LossCountsFirstRequestsNotAnsweredWithinLateAfter) {
   h.AnswerAll(resent, kMs);
   const StormStats& s = h.table.stats();
   // 3 first DISCOVERs and 2 first REQUESTs; the re-sent one is not new.
-  EXPECT_EQ(s.timed_requests, 5u);
+  EXPECT_EQ(s.timed_requests(), 5u);
   EXPECT_EQ(s.answered_in_time, 2u);  // client 0's offer and ACK
   EXPECT_EQ(s.lost(), 3u);
   EXPECT_DOUBLE_EQ(LossPercent(s), 60.0);

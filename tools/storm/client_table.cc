@@ -114,7 +114,6 @@ void ClientTable::OnSent(uint32_t client, uint64_t now_ns) {
     if (slot.discovers_sent == 0) {
       slot.first_discover_ns = now_ns;
       stats_.last_power_on_ns = now_ns;
-      ++stats_.timed_requests;
     } else {
       ++stats_.discover_retries;
     }
@@ -125,7 +124,7 @@ void ClientTable::OnSent(uint32_t client, uint64_t now_ns) {
           slot.first_discover_ns + schedule_.discover_deadline_ns[k], client);
     }
   } else if (slot.phase == Phase::kRequesting) {
-    ++(slot.requests_sent > 0 ? stats_.request_retries : stats_.timed_requests);
+    if (slot.requests_sent > 0) ++stats_.request_retries;
     ++stats_.requests_sent;
     const size_t k = slot.requests_sent++;
     if (k < request_timers_.size()) {
@@ -202,11 +201,9 @@ void ClientTable::AcceptOffer(uint32_t client, const Request& reply,
   const ClientProfile& profile = Profile(slot.type);
   ++stats_.offers_accepted;
   stats_.offer_latency.Record(Elapsed(slot.last_send_ns, rx_ns));
-  slot.first_try =
-      Elapsed(slot.first_discover_ns, rx_ns) <= schedule_.first_try_ns;
-  if (Elapsed(slot.first_discover_ns, rx_ns) <= schedule_.in_time_ns) {
-    ++stats_.answered_in_time;
-  }
+  const uint64_t since_first = Elapsed(slot.first_discover_ns, rx_ns);
+  slot.first_try = since_first <= schedule_.first_try_ns;
+  if (since_first <= schedule_.in_time_ns) ++stats_.answered_in_time;
   const OfferFacts offer = ReadOffer(reply);
   if (!NeedsBootServerRequest(profile, offer)) {
     Finish(client, Phase::kBooted, rx_ns);

@@ -85,8 +85,7 @@ double AnsweredRate(const StormStats& stats) {
 }
 
 double PowerOnRate(const StormStats& stats) {
-  const uint64_t first_discovers =
-      stats.discovers_sent - stats.discover_retries;
+  const uint64_t first_discovers = stats.first_discovers();
   if (first_discovers < 2 || stats.last_power_on_ns <= stats.first_send_ns) {
     return 0;
   }
@@ -95,9 +94,9 @@ double PowerOnRate(const StormStats& stats) {
 }
 
 double LossPercent(const StormStats& stats) {
-  if (stats.timed_requests == 0) return 0;
+  if (stats.timed_requests() == 0) return 0;
   return 100.0 * static_cast<double>(stats.lost()) /
-         static_cast<double>(stats.timed_requests);
+         static_cast<double>(stats.timed_requests());
 }
 
 std::string FormatClientLine(uint32_t index, const MacAddress& mac,
@@ -189,7 +188,7 @@ std::string FormatSummary(const StormConfig& config, const RunFacts& run,
       "Loss       %d of %d first requests (%.3f %%) not answered within %g "
       "s\n"
       "Offered    %.0f clients/s powered on (first DISCOVERs as sent)\n",
-      stats.lost(), stats.timed_requests, LossPercent(stats),
+      stats.lost(), stats.timed_requests(), LossPercent(stats),
       config.late_after_seconds, PowerOnRate(stats));
   if (AllWrong(stats) == 0) {
     absl::StrAppend(&out, "Wrong      no wrong answers\n");
@@ -312,7 +311,7 @@ std::string FormatJson(const StormConfig& config, const RunFacts& run,
       absl::StrFormat("\"loss\":{\"late_after_s\":%g,\"timed_requests\":%d,"
                       "\"answered_in_time\":%d,\"lost\":%d,"
                       "\"lost_pct\":%.4f,\"power_on_per_s\":%.1f},",
-                      config.late_after_seconds, stats.timed_requests,
+                      config.late_after_seconds, stats.timed_requests(),
                       stats.answered_in_time, stats.lost(), LossPercent(stats),
                       PowerOnRate(stats)),
       "\"wrong_answers\":{\"total\":", AllWrong(stats), ",", wrong,

@@ -36,9 +36,12 @@ struct StormStats {
   // The benchmark's loss figure: first DISCOVERs and first 4011 REQUESTs
   // (re-sends are the client's reaction to a loss, not new demand), and how
   // many of them were answered within --late-after.
-  uint64_t timed_requests = 0;
+  uint64_t first_discovers() const { return discovers_sent - discover_retries; }
+  uint64_t timed_requests() const {
+    return first_discovers() + requests_sent - request_retries;
+  }
   uint64_t answered_in_time = 0;
-  uint64_t lost() const { return timed_requests - answered_in_time; }
+  uint64_t lost() const { return timed_requests() - answered_in_time; }
 
   // Received: server replies to one of our chaddrs. Every one is counted
   // once in exactly one of the groups below, so
