@@ -374,6 +374,10 @@ class Bench:
                 hi = rate
         return lo, hi
 
+    def requests_rate(self, name, rate):
+        """Requests per second at `rate` clients/s (a client sends 1 or 2)."""
+        return median(self.at(name, "rate", rate), requests_per_client) * rate
+
     def generator_bound(self, name, rate):
         return median(self.at(name, "rate", rate), power_on_rate) < 0.95 * rate
 
@@ -521,13 +525,8 @@ def report(bench, plan, engine, started, elapsed):
         "| first failing rate |")
     add("|---|---|---|---|---|---|---|---|")
     best = {name: bench.bracket(name)[0] for name in servers}
-    reqs = {}
-    for name in servers:
-        if best[name]:
-            reqs[name] = median(
-                bench.at(name, "rate", best[name]),
-                lambda r: r["storm"]["loss"]["timed_requests"] /
-                plan.rate_seconds)
+    reqs = {name: bench.requests_rate(name, best[name])
+            for name in servers if best[name]}
     for name in servers:
         lo, hi = bench.bracket(name)
         steady, lag_ended = bench.steady_limit(name)
@@ -662,9 +661,8 @@ def targets(bench, plan, best):
             line += " " + verdict(pd >= 0.8 * rf)
         out.append(line)
     if pd and dm:
-        by_requests = ratio(
-            median(bench.at("pxe-pdhcp", "rate", pd), requests_per_client) * pd,
-            median(bench.at("dnsmasq", "rate", dm), requests_per_client) * dm)
+        by_requests = ratio(bench.requests_rate("pxe-pdhcp", pd),
+                            bench.requests_rate("dnsmasq", dm))
         out.append("sustained rate ≥ 5× dnsmasq's: %.1f× in clients/s, %.1f× "
                    "in requests/s %s"
                    % (pd / dm, by_requests,
