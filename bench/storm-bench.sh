@@ -2,10 +2,11 @@
 # The boot-storm benchmark in one command: installs what it needs, builds
 # pxe-pdhcp (optimised), and runs pxe-pdhcp, dnsmasq and the path's ceiling
 # through the same pxe-storm loads in a sandbox LAN of its own (see
-# bench/storm_bench.py). Needs root.
-#   sudo bench/storm-bench.sh            the full run (about 15 minutes)
-#   sudo bench/storm-bench.sh --quick    a small one (about a minute)
+# bench/storm_bench.py). Needs root (asks through sudo when not root).
+#   bench/storm-bench.sh            the full run (about 15 minutes)
+#   bench/storm-bench.sh --quick    a small one (about a minute)
 set -euo pipefail
+source "$(dirname "$0")/../tools/as-root.sh"
 cd "$(dirname "$0")/.."
 tools/install-deps.sh --all
 # Optimised, whatever an earlier configure of build/ chose.

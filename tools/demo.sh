@@ -17,6 +17,7 @@
 #   tools/demo.sh --uefi    boot OVMF's UEFI PXE client instead
 #   tools/demo.sh --no-build  use the existing build/
 set -euo pipefail
+source "$(dirname "$0")/as-root.sh"
 cd "$(dirname "$0")/.."
 root=$PWD
 
@@ -29,11 +30,6 @@ for arg in "$@"; do
     *) echo "usage: tools/demo.sh [--uefi] [--no-build]" >&2; exit 2 ;;
   esac
 done
-
-if [[ $(id -u) -ne 0 ]]; then
-  echo "demo: network namespaces need root; run: sudo tools/demo.sh" >&2
-  exit 1
-fi
 
 if ((build)); then
   tools/install-deps.sh --all

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Installs what the tests need, builds pxe-pdhcp twice (optimised, and with
 # AddressSanitizer + UndefinedBehaviorSanitizer), runs every test in both, and
-# gives the fuzzer a short run. Integration tests need root; without it they
-# skip and say so.
+# gives the fuzzer a short run. It asks for root (through sudo when not run as
+# root); without root it installs nothing and the integration tests skip and
+# say so.
 #   tools/test.sh                 everything
 #   FUZZ_SECONDS=300 tools/test.sh   a longer fuzzing run
 set -euo pipefail
+AS_ROOT_OPTIONAL=1 source "$(dirname "$0")/as-root.sh"
 cd "$(dirname "$0")/.."
 
-tools/install-deps.sh --all
+if [[ $(id -u) -eq 0 ]]; then tools/install-deps.sh --all; fi
 
 jobs=$(nproc)
 step() { printf '\n== %s\n' "$*"; }
