@@ -63,13 +63,12 @@ const std::vector<uint8_t>& LoadFrame(const FrameRef& ref) {
 
 // The configuration every benchmark answers with: a BIOS NBP, a UEFI x64
 // one, an iPXE script and an HTTP URL, as a typical deployment has.
-const BootPolicy& Policy() {
-  static const BootPolicy* policy = [] {
-    auto* p = new BootPolicy{.boot_file = "pxelinux.0"};
-    p->boot_file_by_arch[static_cast<size_t>(ArchClass::kUefiX64)] =
-        "syslinux.efi";
-    p->http_url = "http://10.77.0.2/boot/ipxe.efi";
-    return p;
+const PolicySnapshot& Policy() {
+  static const PolicySnapshot* policy = [] {
+    BootPolicy p{.defaults = {.file = "pxelinux.0"}};
+    p.defaults.files[static_cast<size_t>(ArchClass::kUefiX64)] = "syslinux.efi";
+    p.defaults.http_url = "http://10.77.0.2/boot/ipxe.efi";
+    return PolicySnapshot::Compile(std::move(p))->release();
   }();
   return *policy;
 }

@@ -24,8 +24,10 @@ inline constexpr uint8_t kPad = 0;
 inline constexpr uint8_t kVendorSpecific = 43;
 inline constexpr uint8_t kOverload = 52;
 inline constexpr uint8_t kMessageType = 53;
+inline constexpr uint8_t kRequestedAddress = 50;
 inline constexpr uint8_t kServerId = 54;
 inline constexpr uint8_t kVendorClass = 60;
+inline constexpr uint8_t kTftpServerName = 66;
 inline constexpr uint8_t kBootFileName = 67;
 inline constexpr uint8_t kUserClass = 77;
 inline constexpr uint8_t kRelayAgentInfo = 82;
@@ -37,6 +39,9 @@ inline constexpr uint8_t kEnd = 255;
 
 // PXE vendor sub-options inside option 43 (PXE 2.1 §2.4).
 inline constexpr uint8_t kPxeDiscoveryControl = 6;
+inline constexpr uint8_t kPxeBootServers = 8;
+inline constexpr uint8_t kPxeBootMenu = 9;
+inline constexpr uint8_t kPxeMenuPrompt = 10;
 inline constexpr uint8_t kPxeBootItem = 71;
 
 enum class MessageType : uint8_t {

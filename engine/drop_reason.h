@@ -37,6 +37,9 @@ namespace pxe {
   X(kUnhandledMessage, "message type not answered on this port")           \
   X(kNotBooting, "client is not PXE or HTTP booting (option 60)")          \
   /* Policy */                                                             \
+  X(kIgnoredByRule, "a rule says: ignore this client")                     \
+  X(kBisCredentials, "PXE BIS credentials request (layer bit 15)")         \
+  X(kUnknownBootItem, "boot menu item not in this client's menu")          \
   X(kUnknownArch, "client architecture (option 93) not served")            \
   X(kNoBootFile, "no boot file configured for this client's architecture") \
   X(kNoServerAddress, "no server address for this client")                 \
@@ -45,7 +48,8 @@ namespace pxe {
   X(kReplyBufferTooSmall, "reply does not fit the transmit buffer")        \
   /* Worker */                                                             \
   X(kDuplicate, "same request seen within 50 ms (a bridge or bond copy)")  \
-  X(kTxRingFull, "no free transmit slot")
+  X(kTxRingFull, "no free transmit slot")                                  \
+  X(kHoldQueueFull, "no room to delay the reply (hold queue full)")
 
 enum class DropReason : uint8_t {
 #define PXE_DROP_ENUM(name, text) name,

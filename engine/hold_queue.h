@@ -1,7 +1,12 @@
-// Offers held back a short while on interfaces with several addresses,
-// waiting for the LAN DHCP server's OFFER to show which subnet the client is
-// in (PROTOCOL.md §5). A bounded pool of frame copies: when full, Hold()
-// refuses and the caller answers at once from the default address.
+// Requests the responder answers later: a DISCOVER held on an interface with
+// several addresses until the LAN DHCP server's OFFER shows the client's
+// subnet (PROTOCOL.md §5), or a reply a rule delays (reply_delay_ms). A
+// bounded pool of frame copies, allocated once.
+//
+// Every operation is O(1) per frame: a free list for the slots, a hash of
+// chaddr for Release(), and a timing wheel of 1 ms buckets for the
+// deadlines, so ReleaseDue() touches only the buckets whose time has come
+// and the entries in them, never every slot.
 #ifndef PXE_ENGINE_HOLD_QUEUE_H_
 #define PXE_ENGINE_HOLD_QUEUE_H_
 
@@ -18,72 +23,109 @@ namespace pxe {
 class HoldQueue {
  public:
   static constexpr size_t kMaxFrameSize = 1536;
+  // Deadlines lie at most this far ahead (the wheel's span).
+  static constexpr uint64_t kMaxHoldNs = 8'000'000'000;
+
+  enum class Kind : uint8_t {
+    kAwaitOffer,  // released early by Release(chaddr)
+    kDelay,       // released only when due
+  };
 
   struct Held {
     std::span<const uint8_t> frame;
     RxMeta meta;
     MacAddress chaddr;
     uint64_t deadline_ns;
+    uint32_t port;
+    Kind kind;
   };
 
   explicit HoldQueue(size_t capacity);
 
-  // Copies `frame` and keeps it until `deadline_ns`. False if the pool is
-  // full or the frame too large: answer now instead. A second hold for the
-  // same client replaces the first (a retransmit with the same xid).
+  // Copies `frame` and keeps it until `deadline_ns` (at most kMaxHoldNs
+  // after `now_ns`). False if the pool is full or the frame too large. A
+  // second kAwaitOffer hold for the same client replaces the frame of the
+  // first (a retransmit) and keeps its deadline.
   bool Hold(std::span<const uint8_t> frame, const RxMeta& meta,
-            const MacAddress& chaddr, uint64_t deadline_ns);
+            const MacAddress& chaddr, uint32_t port, Kind kind, uint64_t now_ns,
+            uint64_t deadline_ns);
 
-  // Calls `fn(const Held&)` for the entry of `chaddr`, if any, and removes it.
+  // Calls `fn(const Held&)` for the kAwaitOffer entry of `chaddr`, if any,
+  // and removes it (before the call: `fn` may Hold() again).
   template <typename Fn>
   void Release(const MacAddress& chaddr, Fn&& fn) {
-    if (size_ == 0) return;
-    for (size_t i = 0; i < capacity_; ++i) {
-      if (slots_[i].in_use && slots_[i].held.chaddr == chaddr) {
-        fn(const_cast<const Held&>(slots_[i].held));
-        Free(i);
-        return;
-      }
-    }
+    const uint32_t i = FindAwaiting(chaddr);
+    if (i == kNil) return;
+    Unlink(i);
+    fn(static_cast<const Held&>(slots_[i].held));
+    Free(i);
   }
 
-  // Calls `fn(const Held&)` for every entry due at `now_ns` and removes them.
+  // Calls `fn(const Held&)` for every entry due at `now_ns`, and removes
+  // them.
   template <typename Fn>
   void ReleaseDue(uint64_t now_ns, Fn&& fn) {
-    if (size_ == 0 || now_ns < earliest_ns_) return;
-    earliest_ns_ = UINT64_MAX;
-    for (size_t i = 0; i < capacity_ && size_ > 0; ++i) {
-      if (!slots_[i].in_use) continue;
-      if (slots_[i].held.deadline_ns <= now_ns) {
-        fn(const_cast<const Held&>(slots_[i].held));
-        Free(i);
-      } else if (slots_[i].held.deadline_ns < earliest_ns_) {
-        earliest_ns_ = slots_[i].held.deadline_ns;
+    if (size_ == 0) {
+      cursor_tick_ = Tick(now_ns);
+      return;
+    }
+    const uint64_t now_tick = Tick(now_ns);
+    // Behind by more than the wheel: one turn visits every bucket.
+    if (now_tick >= cursor_tick_ + kWheelSize) {
+      cursor_tick_ = now_tick - kWheelSize + 1;
+    }
+    for (; cursor_tick_ <= now_tick; ++cursor_tick_) {
+      uint32_t i = wheel_[cursor_tick_ & kWheelMask];
+      while (i != kNil) {
+        const uint32_t next = slots_[i].wheel_next;
+        if (slots_[i].held.deadline_ns <= now_ns) {
+          Unlink(i);
+          fn(static_cast<const Held&>(slots_[i].held));
+          Free(i);
+        }
+        i = next;
       }
+      if (cursor_tick_ == now_tick) break;  // later entries here not due yet
     }
   }
 
   size_t size() const { return size_; }
-  // The earliest deadline (UINT64_MAX when empty): how long to poll.
-  uint64_t earliest_deadline_ns() const {
-    return size_ == 0 ? UINT64_MAX : earliest_ns_;
-  }
+  size_t capacity() const { return capacity_; }
+  // The earliest deadline (UINT64_MAX when empty): how long to sleep.
+  uint64_t earliest_deadline_ns() const;
 
  private:
+  static constexpr uint32_t kNil = UINT32_MAX;
+  static constexpr size_t kWheelSize = 8192;  // 1 ms buckets: 8.2 s
+  static constexpr size_t kWheelMask = kWheelSize - 1;
+  static constexpr uint64_t kTickNs = 1'000'000;
+  static_assert(kMaxHoldNs < (kWheelSize - 1) * kTickNs);
+
   struct Slot {
-    bool in_use = false;
     Held held{};
+    uint32_t wheel_prev = kNil;
+    uint32_t wheel_next = kNil;  // also the free list's link
+    uint32_t hash_next = kNil;
+    uint32_t bucket = 0;  // its wheel bucket
+    bool in_use = false;
     uint8_t bytes[kMaxFrameSize];
   };
-  void Free(size_t i) {
-    slots_[i].in_use = false;
-    --size_;
-  }
+
+  static uint64_t Tick(uint64_t ns) { return ns / kTickNs; }
+  uint32_t& HashHead(const MacAddress& chaddr);
+  uint32_t FindAwaiting(const MacAddress& chaddr);
+  void Unlink(uint32_t i);  // from the wheel and the hash
+  void Free(uint32_t i);
 
   size_t capacity_;
   size_t size_ = 0;
-  uint64_t earliest_ns_ = UINT64_MAX;
+  uint64_t cursor_tick_ = 0;             // buckets before this one are empty
+  mutable uint64_t earliest_cache_ = 0;  // 0 = to be computed
+  uint32_t free_head_ = kNil;
   std::unique_ptr<Slot[]> slots_;
+  std::unique_ptr<uint32_t[]> wheel_;
+  size_t hash_mask_;
+  std::unique_ptr<uint32_t[]> hash_;
 };
 
 }  // namespace pxe

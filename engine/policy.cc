@@ -6,20 +6,6 @@
 namespace pxe {
 namespace {
 
-absl::Status CheckName(std::string_view what, std::string_view value,
-                       size_t max_length) {
-  if (value.size() > max_length) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(Sv(what), " is ", value.size(), " bytes long; at most ",
-                     max_length, " fit in a DHCP reply: \"", Sv(value), "\""));
-  }
-  if (value.find('\0') != std::string_view::npos) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(Sv(what), " contains a NUL byte"));
-  }
-  return absl::OkStatus();
-}
-
 uint32_t AddressInSubnetOf(const ServerContext& context, uint32_t ip) {
   if (ip == 0) return 0;
   for (const InterfaceAddress& a : context.addresses) {
@@ -36,59 +22,66 @@ bool IsOurs(const ServerContext& context, uint32_t ip) {
 }
 
 // Boot file for a PXE (TFTP) client, or empty.
-std::string_view PxeBootFile(const Request& request, const BootPolicy& policy) {
-  if (request.is_ipxe && !policy.ipxe_script.empty()) {
-    return policy.ipxe_script;
+std::string_view PxeBootFile(const Request& request,
+                             const ResolvedAnswer& answer) {
+  if (request.is_ipxe && !answer.ipxe_script.empty()) {
+    return answer.ipxe_script;
   }
-  const std::string& by_arch =
-      policy.boot_file_by_arch[static_cast<size_t>(request.arch.arch_class)];
-  return by_arch.empty() ? std::string_view(policy.boot_file) : by_arch;
+  return answer.pxe_file[static_cast<size_t>(request.arch.arch_class)];
 }
 
-std::string_view HttpBootUrl(const Request& request, const BootPolicy& policy) {
-  const std::string& by_arch =
-      policy.http_url_by_arch[static_cast<size_t>(request.arch.arch_class)];
-  return by_arch.empty() ? std::string_view(policy.http_url) : by_arch;
+// The menu item a boot-server request (43.71) asks for, or the reason not
+// to answer it. PXE 2.1: type (2 bytes), layer (2 bytes; bit 15 asks for
+// BIS credentials, which we do not serve).
+DropReason FindMenuItem(const Request& request, const ResolvedAnswer& answer,
+                        const MenuItem** item) {
+  *item = nullptr;
+  const uint16_t type = LoadBe16(request.boot_item.data());
+  const uint16_t layer = LoadBe16(request.boot_item.data() + 2);
+  if (layer & 0x8000) return DropReason::kBisCredentials;
+  if (answer.menu == nullptr) {
+    // No menu: a plain boot-server request (iPXE after a proxy offer asks
+    // for type 0 or the type it was offered); answer with the NBP.
+    return DropReason::kNone;
+  }
+  for (const MenuItem& m : answer.menu->items) {
+    if (m.type == type && m.type != 0) {
+      *item = &m;
+      return DropReason::kNone;
+    }
+  }
+  return DropReason::kUnknownBootItem;
+}
+
+// Where the reply goes (PROTOCOL.md §5).
+DropReason Route(const Request& request, const BootPolicy& settings,
+                 ReplyPlan* plan) {
+  const bool ack = plan->type == dhcp::MessageType::kAck;
+  if (ack && !(request.relayed() && !request.on_pxe_port())) {
+    plan->dst_ip = request.ciaddr != 0 ? request.ciaddr : request.frame.ip_src;
+    // Nowhere to send it: no address, or port 0 (not a port one can listen
+    // on).
+    if (plan->dst_ip == 0 || request.frame.udp_src == 0) {
+      return DropReason::kNoClientAddress;
+    }
+    plan->dst_mac = request.frame.eth_src;
+    plan->src_port = request.frame.udp_dst;  // 4011, or 67 for a broadcast
+    plan->dst_port = request.frame.udp_src;  // OVMF listens on 4011, iPXE 68
+  } else if (request.relayed()) {
+    plan->dst_ip = request.giaddr;
+    plan->dst_mac = request.frame.eth_src;
+    plan->src_port = kDhcpServerPort;
+    plan->dst_port = kDhcpServerPort;
+  } else {
+    plan->dst_ip = settings.offer_broadcast;
+    plan->dst_mac = kBroadcastMac;
+    plan->src_port = kDhcpServerPort;
+    plan->dst_port = kDhcpClientPort;
+  }
+  return DropReason::kNone;
 }
 
 }  // namespace
-
-absl::Status ValidatePolicy(const BootPolicy& policy) {
-  auto check_all = [](std::string_view what, const std::string& one,
-                      const auto& by_arch, size_t max) -> absl::Status {
-    PXE_RETURN_IF_ERROR(CheckName(what, one, max));
-    for (size_t i = 0; i < by_arch.size(); ++i) {
-      PXE_RETURN_IF_ERROR(
-          CheckName(absl::StrCat(Sv(what), " for ",
-                                 Sv(ArchClassName(static_cast<ArchClass>(i)))),
-                    by_arch[i], max));
-    }
-    return absl::OkStatus();
-  };
-  PXE_RETURN_IF_ERROR(check_all("boot file", policy.boot_file,
-                                policy.boot_file_by_arch, kMaxBootFileLength));
-  PXE_RETURN_IF_ERROR(check_all("HTTP boot URL", policy.http_url,
-                                policy.http_url_by_arch, kMaxUrlLength));
-  PXE_RETURN_IF_ERROR(
-      CheckName("iPXE script", policy.ipxe_script, kMaxUrlLength));
-  bool any_file = !policy.boot_file.empty() || !policy.http_url.empty() ||
-                  !policy.ipxe_script.empty();
-  for (size_t i = 0; i < kArchClassCount; ++i) {
-    any_file = any_file || !policy.boot_file_by_arch[i].empty() ||
-               !policy.http_url_by_arch[i].empty();
-  }
-  if (!any_file) {
-    return absl::InvalidArgumentError(
-        "no boot file configured: name an NBP (e.g. pxelinux.0)");
-  }
-  for (const RelayServerAddress& r : policy.relay_servers) {
-    if (r.prefix_length > 32 || r.server == 0) {
-      return absl::InvalidArgumentError(
-          "relay server entry needs a prefix length <= 32 and an address");
-    }
-  }
-  return absl::OkStatus();
-}
 
 uint32_t SelectServerAddress(const Request& request, const BootPolicy& policy,
                              const ServerContext& context) {
@@ -102,11 +95,10 @@ uint32_t SelectServerAddress(const Request& request, const BootPolicy& policy,
   } else if (request.relayed()) {
     if (uint32_t a = AddressInSubnetOf(context, request.giaddr)) return a;
     for (const RelayServerAddress& r : policy.relay_servers) {
-      if (InterfaceAddress{r.network, r.prefix_length}.Contains(
-              request.giaddr)) {
-        return r.server;
-      }
+      if (r.relay_subnet.Contains(request.giaddr)) return r.server;
     }
+  } else if (uint32_t a = AddressInSubnetOf(context, request.ciaddr)) {
+    return a;  // a boot-server request broadcast to port 67
   } else if (uint32_t a = AddressInSubnetOf(context, context.offered_address)) {
     return a;
   }
@@ -114,28 +106,69 @@ uint32_t SelectServerAddress(const Request& request, const BootPolicy& policy,
   return context.addresses.empty() ? 0 : context.addresses.front().address;
 }
 
-DropReason Decide(const Request& request, const BootPolicy& policy,
+uint32_t ClientSubnetAddress(const Request& request,
+                             const ServerContext& context) {
+  if (request.relayed()) return request.giaddr;
+  if (request.ciaddr != 0) return request.ciaddr;
+  if (request.on_pxe_port()) return request.frame.ip_src;
+  return context.offered_address;
+}
+
+DropReason Decide(const Request& request, const PolicySnapshot& policy,
                   const ServerContext& context, ReplyPlan* plan) {
+  const ClientFacts facts = FactsOf(
+      request, ClientSubnetAddress(request, context), context.interface_name);
+  return DecideWith(request, policy.AnswerFor(facts), policy.policy(), context,
+                    plan);
+}
+
+DropReason DecideWith(const Request& request, const ResolvedAnswer& answer,
+                      const BootPolicy& settings, const ServerContext& context,
+                      ReplyPlan* plan) {
+  if (answer.ignore) return DropReason::kIgnoredByRule;
   if (!request.arch_known) return DropReason::kUnknownArch;
   *plan = ReplyPlan{};
-  plan->server_address = SelectServerAddress(request, policy, context);
+  plan->answer = &answer;
+  plan->server_address = SelectServerAddress(request, settings, context);
   if (plan->server_address == 0) return DropReason::kNoServerAddress;
   const uint32_t tftp =
-      policy.tftp_server != 0 ? policy.tftp_server : plan->server_address;
-  const bool ack = request.on_pxe_port();
+      answer.tftp_server != 0 ? answer.tftp_server : plan->server_address;
+  // An ACK answers a 4011 request, or a boot-server request broadcast to 67.
+  const bool ack = request.type != dhcp::MessageType::kDiscover;
   plan->type = ack ? dhcp::MessageType::kAck : dhcp::MessageType::kOffer;
 
-  if (request.kind == ClientKind::kHttp || request.arch.http) {
-    plan->file = HttpBootUrl(request, policy);
+  const MenuItem* item = nullptr;
+  if (!request.boot_item.empty()) {
+    if (DropReason d = FindMenuItem(request, answer, &item);
+        d != DropReason::kNone) {
+      return d;
+    }
+    plan->boot_item = request.boot_item;
+  }
+  if (item != nullptr) {
+    plan->file = item->file;
+    plan->siaddr = tftp;
+    plan->tftp_server = tftp;
+  } else if (request.kind == ClientKind::kHttp || request.arch.http) {
+    plan->file = answer.http_url[static_cast<size_t>(request.arch.arch_class)];
     if (plan->file.empty()) return DropReason::kNoBootFile;
     plan->http = true;
     plan->siaddr = plan->server_address;
+  } else if (!ack && answer.menu != nullptr) {
+    // The firmware shows the menu and asks for the chosen item's file.
+    plan->siaddr = plan->server_address;
+    plan->menu = answer.menu;
+  } else if (answer.raspberry_pi) {
+    // The Pi bootloader fetches its files from siaddr (and option 66).
+    plan->siaddr = tftp;
+    plan->tftp_server = tftp;
+    plan->raspberry_pi = true;
   } else {
-    plan->file = PxeBootFile(request, policy);
+    plan->file = PxeBootFile(request, answer);
     if (plan->file.empty()) return DropReason::kNoBootFile;
     const bool binl = !ack && request.arch.uefi &&
-                      policy.uefi_offer_style == UefiOfferStyle::kBinl &&
-                      !(request.is_ipxe && !policy.ipxe_script.empty());
+                      settings.uefi_offer_style == UefiOfferStyle::kBinl &&
+                      !(request.is_ipxe && !answer.ipxe_script.empty());
     if (binl) {
       // Make every EDK2 ask us on 4011 (at siaddr first): no file, no 43.
       plan->siaddr = plan->server_address;
@@ -147,29 +180,7 @@ DropReason Decide(const Request& request, const BootPolicy& policy,
     }
   }
   plan->file_in_option67 = plan->file.size() > kMaxBootFileLength;
-
-  if (ack) {
-    plan->dst_ip = request.ciaddr != 0 ? request.ciaddr : request.frame.ip_src;
-    // Nowhere to send it: no address, or port 0 (not a port one can listen
-    // on).
-    if (plan->dst_ip == 0 || request.frame.udp_src == 0) {
-      return DropReason::kNoClientAddress;
-    }
-    plan->dst_mac = request.frame.eth_src;
-    plan->src_port = kPxeServerPort;
-    plan->dst_port = request.frame.udp_src;  // OVMF listens on 4011, iPXE 68
-  } else if (request.relayed()) {
-    plan->dst_ip = request.giaddr;
-    plan->dst_mac = request.frame.eth_src;
-    plan->src_port = kDhcpServerPort;
-    plan->dst_port = kDhcpServerPort;
-  } else {
-    plan->dst_ip = policy.offer_broadcast;
-    plan->dst_mac = kBroadcastMac;
-    plan->src_port = kDhcpServerPort;
-    plan->dst_port = kDhcpClientPort;
-  }
-  return DropReason::kNone;
+  return Route(request, settings, plan);
 }
 
 }  // namespace pxe

@@ -44,12 +44,80 @@ size_t FormatIpv4(uint32_t ip, uint8_t* out) {
   return n;
 }
 
-// Option 43 body: PXE discovery control and/or the echoed boot item.
-size_t VendorOptionsLength(const Request& request, const ReplyPlan& plan) {
-  size_t n = 0;
-  if (plan.discovery_control) n += 3;
-  if (!request.boot_item.empty()) n += 2 + request.boot_item.size();
-  return n == 0 ? 0 : n + 1;  // + END
+constexpr std::string_view kRaspberryPiBoot = "Raspberry Pi Boot";
+
+// Discovery control (PXE 2.1 43.6) with a menu: no broadcast and no
+// multicast discovery; ask the boot servers listed in 43.8 on 4011.
+constexpr uint8_t kDiscoveryUnicastOnly = 0x03;
+// Bit 3: boot the file named in this offer, no boot server discovery.
+constexpr uint8_t kDiscoveryBootFile = 0x08;
+
+// Writes the body of option 43 (PXE vendor sub-options, PROTOCOL.md §4)
+// into `out` (256 bytes); returns its length, 0 for no option 43.
+size_t WriteVendorOptions(const ReplyPlan& plan, uint8_t* out) {
+  uint8_t* p = out;
+  auto sub = [&](uint8_t code, size_t length) {
+    *p++ = code;
+    *p++ = static_cast<uint8_t>(length);
+  };
+  if (plan.discovery_control) {
+    sub(dhcp::kPxeDiscoveryControl, 1);
+    *p++ = kDiscoveryBootFile;
+  } else if (plan.menu != nullptr) {
+    const std::vector<MenuItem>& items = plan.menu->items;
+    sub(dhcp::kPxeDiscoveryControl, 1);
+    *p++ = kDiscoveryUnicastOnly;
+    // 43.8: each network item's boot server (type, 1 address: us).
+    size_t servers = 0;
+    for (const MenuItem& i : items) servers += i.type != 0 ? 7 : 0;
+    if (servers != 0) {
+      sub(dhcp::kPxeBootServers, servers);
+      for (const MenuItem& i : items) {
+        if (i.type == 0) continue;
+        StoreBe16(p, i.type);
+        p[2] = 1;
+        StoreBe32(p + 3, plan.server_address);
+        p += 7;
+      }
+    }
+    // 43.9: the items (type, label length, label), in menu order.
+    size_t menu_length = 0;
+    for (const MenuItem& i : items) menu_length += 3 + i.label.size();
+    sub(dhcp::kPxeBootMenu, menu_length);
+    for (const MenuItem& i : items) {
+      StoreBe16(p, i.type);
+      p[2] = static_cast<uint8_t>(i.label.size());
+      std::memcpy(p + 3, i.label.data(), i.label.size());
+      p += 3 + i.label.size();
+    }
+    // 43.10: timeout, then the prompt.
+    sub(dhcp::kPxeMenuPrompt, 1 + plan.menu->prompt.size());
+    *p++ = plan.menu->timeout_s;
+    std::memcpy(p, plan.menu->prompt.data(), plan.menu->prompt.size());
+    p += plan.menu->prompt.size();
+  } else if (plan.raspberry_pi) {
+    // What the Pi bootloader looks for, as dnsmasq's
+    // pxe-service=0,"Raspberry Pi Boot" writes it.
+    sub(dhcp::kPxeDiscoveryControl, 1);
+    *p++ = kDiscoveryUnicastOnly;
+    sub(dhcp::kPxeMenuPrompt, 4);
+    *p++ = 0;
+    std::memcpy(p, "PXE", 3);
+    p += 3;
+    sub(dhcp::kPxeBootMenu, 3 + kRaspberryPiBoot.size());
+    StoreBe16(p, 0);
+    p[2] = static_cast<uint8_t>(kRaspberryPiBoot.size());
+    std::memcpy(p + 3, kRaspberryPiBoot.data(), kRaspberryPiBoot.size());
+    p += 3 + kRaspberryPiBoot.size();
+  }
+  if (!plan.boot_item.empty()) {
+    sub(dhcp::kPxeBootItem, plan.boot_item.size());
+    std::memcpy(p, plan.boot_item.data(), plan.boot_item.size());
+    p += plan.boot_item.size();
+  }
+  if (p == out) return 0;
+  *p++ = dhcp::kEnd;
+  return static_cast<size_t>(p - out);
 }
 
 // Option 82 may exceed 255 bytes after RFC 3396 concatenation: split again.
@@ -93,12 +161,27 @@ size_t CraftReply(const Request& request, const ReplyPlan& plan,
                   const ServerContext& context, std::span<uint8_t> out) {
   const bool vlan = request.frame.has_vlan;
   const std::string_view vendor_class = plan.http ? kHttpClient : kPxeClient;
-  const size_t vendor_length = VendorOptionsLength(request, plan);
+  std::array<uint8_t, 256> vendor;
+  const size_t vendor_length = WriteVendorOptions(plan, vendor.data());
+  std::array<uint8_t, 16> tftp_text;
+  size_t tftp_text_length = 0;
+  if (plan.raspberry_pi) {
+    tftp_text_length = FormatIpv4(plan.tftp_server, tftp_text.data());
+  }
+  const std::span<const uint8_t> extra =
+      plan.answer != nullptr
+          ? std::span<const uint8_t>(plan.answer->extra_options)
+          : std::span<const uint8_t>();
+  const bool own_option67 =
+      plan.file_in_option67 &&
+      !(plan.answer != nullptr && plan.answer->has_option67);
 
   size_t options_length = 3 + 6 + 2 + vendor_class.size() + 1;  // 53 54 60 END
   if (!request.uuid.empty()) options_length += 2 + request.uuid.size();
   if (vendor_length != 0) options_length += 2 + vendor_length;
-  if (plan.file_in_option67) options_length += 2 + plan.file.size();
+  if (tftp_text_length != 0) options_length += 2 + tftp_text_length;
+  if (own_option67) options_length += 2 + plan.file.size();
+  options_length += extra.size();
   if (!request.relay_info.empty()) {
     options_length += SplitOptionLength(request.relay_info.size());
   }
@@ -158,7 +241,8 @@ size_t CraftReply(const Request& request, const ReplyPlan& plan,
   }
   StoreBe32(m + bootp::kCookie, bootp::kMagicCookie);
 
-  // Options, in PROTOCOL.md §4's order: 53 54 60 97 43 (67) 82 END.
+  // Options, in PROTOCOL.md §4's order: 53 54 60 97 43 (66 67 extras) 82
+  // END.
   Writer w(m + bootp::kOptions);
   w.U8(dhcp::kMessageType);
   w.U8(1);
@@ -169,20 +253,13 @@ size_t CraftReply(const Request& request, const ReplyPlan& plan,
   w.Option(dhcp::kVendorClass, vendor_class);
   if (!request.uuid.empty()) w.Option(dhcp::kClientUuid, request.uuid);
   if (vendor_length != 0) {
-    w.U8(dhcp::kVendorSpecific);
-    w.U8(static_cast<uint8_t>(vendor_length));
-    if (plan.discovery_control) {
-      // Bit 3: boot the file named in this offer, no boot server discovery.
-      w.U8(dhcp::kPxeDiscoveryControl);
-      w.U8(1);
-      w.U8(0x08);
-    }
-    if (!request.boot_item.empty()) {
-      w.Option(dhcp::kPxeBootItem, request.boot_item);
-    }
-    w.U8(dhcp::kEnd);
+    w.Option(dhcp::kVendorSpecific, {vendor.data(), vendor_length});
   }
-  if (plan.file_in_option67) w.Option(dhcp::kBootFileName, plan.file);
+  if (tftp_text_length != 0) {
+    w.Option(dhcp::kTftpServerName, {tftp_text.data(), tftp_text_length});
+  }
+  if (own_option67) w.Option(dhcp::kBootFileName, plan.file);
+  w.Bytes(extra.data(), extra.size());
   if (!request.relay_info.empty()) {
     w.Option(dhcp::kRelayAgentInfo, request.relay_info);
   }
@@ -209,7 +286,7 @@ size_t CraftReply(const Request& request, const ReplyPlan& plan,
 }
 
 DropReason Respond(std::span<const uint8_t> frame, const RxMeta& meta,
-                   const BootPolicy& policy, const ServerContext& context,
+                   const PolicySnapshot& policy, const ServerContext& context,
                    Request* request, std::span<uint8_t> out,
                    size_t* reply_size) {
   *reply_size = 0;

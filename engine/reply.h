@@ -15,8 +15,9 @@
 namespace pxe {
 
 // Large enough for any reply: headers, 300+ bytes of BOOTP and the longest
-// options we write (a 255-byte URL, a relay's option 82).
-inline constexpr size_t kMaxReplyFrameSize = 1024;
+// options we write (a 255-byte URL, a boot menu, a policy's extra options,
+// a relay's option 82): one Ethernet frame with an 802.1Q tag.
+inline constexpr size_t kMaxReplyFrameSize = 1518;
 
 // Writes the reply `plan` describes for `request` into `out`. Returns the
 // frame's size, or 0 if it does not fit (nothing useful is left in `out`).
@@ -28,7 +29,7 @@ size_t CraftReply(const Request& request, const ReplyPlan& plan,
 // allocated here); its fields describe the frame afterwards, also on a drop
 // (its option index only once the frame got as far as the DHCP options).
 DropReason Respond(std::span<const uint8_t> frame, const RxMeta& meta,
-                   const BootPolicy& policy, const ServerContext& context,
+                   const PolicySnapshot& policy, const ServerContext& context,
                    Request* request, std::span<uint8_t> out,
                    size_t* reply_size);
 

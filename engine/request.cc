@@ -123,11 +123,22 @@ DropReason ClassifyFrame(std::span<const uint8_t> frame, const RxMeta& meta,
   }
   if (b.op() != bootp::kOpRequest) return DropReason::kBadOpcode;
   if (r.type == dhcp::MessageType::kNone) return DropReason::kNoMessageType;
+  // On 67: DISCOVERs, and boot-server requests (PXE 2.1 broadcast
+  // discovery after a menu: a REQUEST with 43.71, for no DHCP server: no
+  // option 54 or 50), which the LAN's server does not answer.
+  const bool request_type = r.type == dhcp::MessageType::kRequest;
+  if (port == kPxeServerPort || (port == kDhcpServerPort && request_type)) {
+    r.boot_item = FindBootItem(
+        r.options.Get(dhcp::kVendorSpecific, scratch.subspan(512, 256)));
+  }
   const bool answered_here =
-      port == kDhcpServerPort  ? r.type == dhcp::MessageType::kDiscover
-      : port == kPxeServerPort ? (r.type == dhcp::MessageType::kRequest ||
-                                  r.type == dhcp::MessageType::kInform)
-                               : false;
+      port == kDhcpServerPort ? r.type == dhcp::MessageType::kDiscover ||
+                                    (request_type && !r.boot_item.empty() &&
+                                     !r.options.Has(dhcp::kServerId) &&
+                                     !r.options.Has(dhcp::kRequestedAddress))
+      : port == kPxeServerPort
+          ? (request_type || r.type == dhcp::MessageType::kInform)
+          : false;
   if (!answered_here) return DropReason::kUnhandledMessage;
 
   if (StartsWith(r.vendor_class, kPxeClient)) {
@@ -139,10 +150,10 @@ DropReason ClassifyFrame(std::span<const uint8_t> frame, const RxMeta& meta,
   }
 
   ReadArch(&r);
-  std::span<const uint8_t> user_class = r.options.First(dhcp::kUserClass);
+  r.user_class = r.options.First(dhcp::kUserClass);
   r.is_ipxe = r.options.Has(dhcp::kIpxeEncap) ||
-              (user_class.size() == kIpxeUserClass.size() &&
-               StartsWith(user_class, kIpxeUserClass));
+              (r.user_class.size() == kIpxeUserClass.size() &&
+               StartsWith(r.user_class, kIpxeUserClass));
   std::span<const uint8_t> undi = r.options.First(dhcp::kClientNdi);
   if (undi.size() == 3) {
     r.has_undi = true;
@@ -153,10 +164,6 @@ DropReason ClassifyFrame(std::span<const uint8_t> frame, const RxMeta& meta,
       r.options.Get(dhcp::kClientUuid, scratch.subspan(256, 256));
   // RFC 4578 §2.3: type 0 followed by a 16-byte UUID.
   if (uuid.size() == 17 && uuid[0] == 0) r.uuid = uuid;
-  if (port == kPxeServerPort) {
-    r.boot_item = FindBootItem(
-        r.options.Get(dhcp::kVendorSpecific, scratch.subspan(512, 256)));
-  }
   r.relay_info =
       r.options.Get(dhcp::kRelayAgentInfo, scratch.subspan(768, 256));
   return DropReason::kNone;

@@ -43,6 +43,7 @@ struct RequestInfo {
   std::span<const uint8_t> boot_item;     // option 43.71 value (4 bytes) if any
   std::span<const uint8_t> relay_info;    // option 82, echoed in replies
   std::span<const uint8_t> vendor_class;  // option 60
+  std::span<const uint8_t> user_class;    // option 77 (first instance)
 
   // Convenience copies of BOOTP fields.
   uint32_t xid = 0;

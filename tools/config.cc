@@ -167,7 +167,7 @@ absl::StatusOr<DaemonConfig> ParseCommandLine(
       PXE_ASSIGN_OR_RETURN(config.policy.listen_address, ParseIpv4(v));
     } else if (name == "t" || name == "tftp-server") {
       PXE_ASSIGN_OR_RETURN(std::string_view v, value());
-      PXE_ASSIGN_OR_RETURN(config.policy.tftp_server, ParseIpv4(v));
+      PXE_ASSIGN_OR_RETURN(config.policy.defaults.tftp_server, ParseIpv4(v));
     } else if (name == "b" || name == "broadcast") {
       PXE_ASSIGN_OR_RETURN(std::string_view v, value());
       PXE_ASSIGN_OR_RETURN(config.policy.offer_broadcast, ParseIpv4(v));
@@ -179,19 +179,19 @@ absl::StatusOr<DaemonConfig> ParseCommandLine(
             absl::StrCat("--boot-file wants ARCH=PATH with ARCH one of ",
                          ArchList(), "; got \"", Sv(v), "\""));
       }
-      config.policy.boot_file_by_arch[static_cast<size_t>(split->first)] =
+      config.policy.defaults.files[static_cast<size_t>(split->first)] =
           split->second;
     } else if (name == "http-url") {
       PXE_ASSIGN_OR_RETURN(std::string_view v, value());
       if (auto split = SplitArch(v)) {
-        config.policy.http_url_by_arch[static_cast<size_t>(split->first)] =
+        config.policy.defaults.http_urls[static_cast<size_t>(split->first)] =
             split->second;
       } else {
-        config.policy.http_url = std::string(v);
+        config.policy.defaults.http_url = std::string(v);
       }
     } else if (name == "ipxe-script") {
       PXE_ASSIGN_OR_RETURN(std::string_view v, value());
-      config.policy.ipxe_script = std::string(v);
+      config.policy.defaults.ipxe_script = std::string(v);
     } else if (name == "uefi-offer") {
       PXE_ASSIGN_OR_RETURN(std::string_view v, value());
       if (v == "binl") {
@@ -212,9 +212,11 @@ absl::StatusOr<DaemonConfig> ParseCommandLine(
       PXE_ASSIGN_OR_RETURN(InterfaceAddress net,
                            ParseIpv4Prefix(v.substr(0, eq), 24));
       PXE_ASSIGN_OR_RETURN(uint32_t server, ParseIpv4(v.substr(eq + 1)));
-      config.policy.relay_servers.push_back({.network = net.address,
-                                             .prefix_length = net.prefix_length,
-                                             .server = server});
+      config.policy.relay_servers.push_back(
+          {.relay_subnet = {.network = net.address &
+                                       Ipv4Prefix::Mask(net.prefix_length),
+                            .prefix_length = net.prefix_length},
+           .server = server});
     } else if (name == "offer-hold-ms") {
       PXE_ASSIGN_OR_RETURN(std::string_view v, value());
       int ms = 0;
@@ -222,7 +224,7 @@ absl::StatusOr<DaemonConfig> ParseCommandLine(
         return absl::InvalidArgumentError(
             "--offer-hold-ms is 0 to 1500 (iPXE waits about 2 s)");
       }
-      config.worker.offer_hold_ns = uint64_t(ms) * 1'000'000;
+      config.worker.responder.offer_hold_ns = uint64_t(ms) * 1'000'000;
     } else if (name == "rx-ring-frames") {
       PXE_ASSIGN_OR_RETURN(std::string_view v, value());
       int frames = 0;
@@ -268,7 +270,7 @@ absl::StatusOr<DaemonConfig> ParseCommandLine(
         absl::StrCat("one <nbp name> expected, got ", positional.size(), ": \"",
                      positional[1], "\" is extra"));
   }
-  if (!positional.empty()) config.policy.boot_file = positional[0];
+  if (!positional.empty()) config.policy.defaults.file = positional[0];
   if (config.debug) config.foreground = true;
   if (!config.write_path.empty() && config.replay_path.empty()) {
     return absl::InvalidArgumentError("--write goes with --replay");
@@ -283,7 +285,7 @@ absl::StatusOr<DaemonConfig> ParseCommandLine(
                         : MakeIpv4(192, 0, 2, 1),
          .prefix_length = 24});
   }
-  PXE_RETURN_IF_ERROR(ValidatePolicy(config.policy));
+  PXE_RETURN_IF_ERROR(ValidateBootPolicy(config.policy));
   return config;
 }
 

@@ -19,6 +19,8 @@
 #include "capture/port_holder.h"
 #include "capture/worker.h"
 #include "engine/describe.h"
+#include "engine/policy_snapshot.h"
+#include "engine/snapshot_cell.h"
 #include "engine/status_macros.h"
 #include "tools/log.h"
 
@@ -27,15 +29,20 @@ namespace {
 
 std::atomic<bool> stop_requested{false};
 
-void OnSignal(int) { stop_requested.store(true); }
+// SIGTERM, SIGINT and SIGHUP are blocked in every thread and taken by the
+// main thread with sigtimedwait(): no handler runs inside a worker.
+sigset_t ControlSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
+  return set;
+}
 
-void InstallSignalHandlers() {
-  struct sigaction action {};
-  action.sa_handler = OnSignal;
-  sigemptyset(&action.sa_mask);
-  action.sa_flags = 0;  // no SA_RESTART: poll() returns EINTR at once
-  sigaction(SIGTERM, &action, nullptr);
-  sigaction(SIGINT, &action, nullptr);
+void BlockControlSignals() {
+  const sigset_t set = ControlSignals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);
 }
 
@@ -103,20 +110,75 @@ std::string DescribeInterface(const InterfaceInfo& info) {
 }
 
 void LogClient(const Request& request, std::span<const uint8_t> reply,
-               DropReason reason) {
+               DropReason reason, std::string_view rule) {
+  const std::string by =
+      rule.empty() ? std::string() : absl::StrCat(" [rule ", Sv(rule), "]");
   if (reason == DropReason::kNone) {
-    log::Info(
-        absl::StrCat(DescribeRequest(request), " => ", DescribeReply(reply)));
+    log::Info(absl::StrCat(DescribeRequest(request), " => ",
+                           DescribeReply(reply), by));
   } else {
     log::Info(absl::StrCat(DescribeRequest(request),
-                           " => no reply: ", Sv(DropReasonText(reason))));
+                           " => no reply: ", Sv(DropReasonText(reason)), by));
   }
+}
+
+// What a reload cannot change in a running daemon, by name, if it differs.
+std::string RestartOnlyChanges(const DaemonConfig& running,
+                               const DaemonConfig& loaded) {
+  std::string out;
+  auto note = [&](bool differs, std::string_view what) {
+    if (differs) absl::StrAppend(&out, out.empty() ? "" : ", ", Sv(what));
+  };
+  note(running.interfaces != loaded.interfaces, "interfaces");
+  note(running.workers != loaded.workers, "workers");
+  note(running.ring.rx_frames != loaded.ring.rx_frames, "ring size");
+  note(running.worker.responder.offer_hold_ns !=
+           loaded.worker.responder.offer_hold_ns,
+       "offer hold");
+  note(running.worker.busy_poll_ns != loaded.worker.busy_poll_ns, "busy poll");
+  note(running.policy.listen_address != loaded.policy.listen_address,
+       "listen address");
+  return out;
+}
+
+// SIGHUP: load, compile and publish, or keep the running policy.
+void Reload(const ConfigLoader& reload, const DaemonConfig& running,
+            SnapshotCell<PolicySnapshot>* cell) {
+  if (!reload) {
+    log::Warning("SIGHUP: nothing to reload (no configuration file)");
+    return;
+  }
+  absl::StatusOr<DaemonConfig> loaded = reload();
+  if (!loaded.ok()) {
+    log::Error(absl::StrCat("reload failed, the running policy stays: ",
+                            loaded.status().message()));
+    return;
+  }
+  absl::StatusOr<std::unique_ptr<const PolicySnapshot>> next =
+      PolicySnapshot::Compile(loaded->policy);
+  if (!next.ok()) {
+    log::Error(absl::StrCat("reload failed, the running policy stays: ",
+                            next.status().message()));
+    return;
+  }
+  const size_t rules = (*next)->policy().rules.size();
+  cell->Publish(*std::move(next));
+  std::string message =
+      absl::StrCat("reloaded: policy ", cell->generation(), " with ", rules,
+                   " rule", rules == 1 ? "" : "s", " in effect");
+  if (std::string restart = RestartOnlyChanges(running, *loaded);
+      !restart.empty()) {
+    absl::StrAppend(&message, "; needs a restart to change: ", restart);
+  }
+  log::Info(message);
 }
 
 }  // namespace
 
-absl::Status RunDaemon(const DaemonConfig& config) {
+absl::Status RunDaemon(const DaemonConfig& config, ConfigLoader reload) {
   log::Init(/*to_syslog=*/false);
+  PXE_ASSIGN_OR_RETURN(std::unique_ptr<const PolicySnapshot> first,
+                       PolicySnapshot::Compile(config.policy));
   PXE_ASSIGN_OR_RETURN(std::vector<InterfaceInfo> interfaces,
                        ResolveInterfaces(config));
   const int workers =
@@ -150,12 +212,14 @@ absl::Status RunDaemon(const DaemonConfig& config) {
     PXE_RETURN_IF_ERROR(Daemonize());
     log::Init(/*to_syslog=*/true);
   }
-  InstallSignalHandlers();
+  BlockControlSignals();  // before any thread starts: they inherit it
 
+  SnapshotCell<PolicySnapshot> policy(std::move(first),
+                                      static_cast<size_t>(workers));
   std::vector<std::unique_ptr<Worker>> pool;
   for (int w = 0; w < workers; ++w) {
     pool.push_back(std::make_unique<Worker>(
-        config.policy, std::move(rings[w]), config.worker,
+        &policy, static_cast<size_t>(w), std::move(rings[w]), config.worker,
         config.debug ? ClientLogFn(LogClient) : ClientLogFn(),
         [](std::string_view text) { log::Warning(text); }));
   }
@@ -169,6 +233,17 @@ absl::Status RunDaemon(const DaemonConfig& config) {
       // One worker failing (its interface went away) stops the others.
       if (!results[w].ok()) stop_requested.store(true);
     });
+  }
+  const sigset_t signals = ControlSignals();
+  while (!stop_requested.load()) {
+    const timespec tick{.tv_sec = 0, .tv_nsec = 100'000'000};
+    const int signal = sigtimedwait(&signals, nullptr, &tick);
+    if (signal == SIGHUP) {
+      Reload(reload, config, &policy);
+    } else if (signal == SIGTERM || signal == SIGINT) {
+      stop_requested.store(true);
+    }
+    policy.Reclaim();  // old snapshots, once no worker holds them
   }
   for (std::thread& t : threads) t.join();
 

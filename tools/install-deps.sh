@@ -8,7 +8,7 @@ set -euo pipefail
 
 packages=(build-essential cmake pkg-config clang libclang-rt-14-dev
   clang-format libpcap-dev libabsl-dev libgtest-dev libgmock-dev
-  libbenchmark-dev tcpdump iproute2)
+  libbenchmark-dev libtomlplusplus-dev tcpdump iproute2)
 if [[ "${1:-}" == "--all" ]]; then
   packages+=(qemu-system-x86 ipxe-qemu ovmf pxelinux syslinux-common
     syslinux-efi tftpd-hpa dnsmasq-base kea-dhcp4-server udhcpc

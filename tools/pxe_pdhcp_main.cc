@@ -7,8 +7,9 @@
 #include "tools/replay.h"
 
 int main(int argc, char** argv) {
-  absl::StatusOr<pxe::DaemonConfig> config = pxe::ParseCommandLine(
-      std::span<const char* const>(argv + 1, static_cast<size_t>(argc - 1)));
+  const std::span<const char* const> args(argv + 1,
+                                          static_cast<size_t>(argc - 1));
+  absl::StatusOr<pxe::DaemonConfig> config = pxe::ParseCommandLine(args);
   if (!config.ok()) {
     std::fprintf(stderr, "pxe-pdhcp: %s\n",
                  std::string(config.status().message()).c_str());
@@ -33,7 +34,9 @@ int main(int argc, char** argv) {
     }
     return 0;
   }
-  if (absl::Status status = pxe::RunDaemon(*config); !status.ok()) {
+  // SIGHUP reads the same sources again: the file, then the flags over it.
+  auto reload = [args] { return pxe::ParseCommandLine(args); };
+  if (absl::Status status = pxe::RunDaemon(*config, reload); !status.ok()) {
     std::fprintf(stderr, "pxe-pdhcp: %s\n",
                  std::string(status.message()).c_str());
     return 1;

@@ -116,31 +116,32 @@ class VendorClassReader {
 // direct UEFI offer styles, a separate TFTP server, a fixed listen address,
 // per-arch NBPs and URLs (one URL too long for the file field, so it goes
 // into option 67), an iPXE script and a relay entry.
-BootPolicy MakePolicy(bool direct) {
-  BootPolicy p{.boot_file = "pxelinux.0"};
-  p.boot_file_by_arch[static_cast<size_t>(ArchClass::kUefiX64)] =
+const PolicySnapshot& MakePolicy(bool direct) {
+  BootPolicy p{.defaults = {.file = "pxelinux.0"}};
+  p.defaults.files[static_cast<size_t>(ArchClass::kUefiX64)] =
       "efi64/syslinux.efi";
-  p.boot_file_by_arch[static_cast<size_t>(ArchClass::kUefiArm64)] =
+  p.defaults.files[static_cast<size_t>(ArchClass::kUefiArm64)] =
       "efiaa64/grubaa64.efi";
-  p.http_url = "http://10.77.0.2/boot/ipxe.efi";
-  p.http_url_by_arch[static_cast<size_t>(ArchClass::kUefiArm64)] =
+  p.defaults.http_url = "http://10.77.0.2/boot/ipxe.efi";
+  p.defaults.http_urls[static_cast<size_t>(ArchClass::kUefiArm64)] =
       "http://10.77.0.2/boot/" + std::string(200, 'a') + "/grubaa64.efi";
-  p.ipxe_script = "http://10.77.0.2/boot/script.ipxe";
-  p.relay_servers.push_back({.network = MakeIpv4(10, 9, 0, 0),
-                             .prefix_length = 16,
-                             .server = kServer});
+  p.defaults.ipxe_script = "http://10.77.0.2/boot/script.ipxe";
+  p.relay_servers.push_back(
+      {.relay_subnet = {.network = MakeIpv4(10, 9, 0, 0), .prefix_length = 16},
+       .server = kServer});
   if (direct) {
     p.uefi_offer_style = UefiOfferStyle::kDirect;
-    p.tftp_server = MakeIpv4(10, 77, 0, 9);
+    p.defaults.tftp_server = MakeIpv4(10, 77, 0, 9);
     p.listen_address = kSecondServer;
   }
-  if (!ValidatePolicy(p).ok()) std::abort();
-  return p;
+  auto snapshot = PolicySnapshot::Compile(std::move(p));
+  if (!snapshot.ok()) std::abort();
+  return **new std::unique_ptr<const PolicySnapshot>(*std::move(snapshot));
 }
 
 struct Setup {
-  BootPolicy verify_policy = MakePolicy(false);
-  BootPolicy not_ready_policy = MakePolicy(true);
+  const PolicySnapshot& verify_policy = MakePolicy(false);
+  const PolicySnapshot& not_ready_policy = MakePolicy(true);
   std::array<InterfaceAddress, 2> addresses = {
       InterfaceAddress{kServer, 24}, InterfaceAddress{kSecondServer, 24}};
 };
@@ -217,7 +218,7 @@ void CheckReply(const Request& request, std::span<const uint8_t> reply) {
 }
 
 void RunOnce(std::span<const uint8_t> frame, UdpChecksumStatus checksum,
-             const BootPolicy& policy, uint32_t offered_address,
+             const PolicySnapshot& policy, uint32_t offered_address,
              Request* request) {
   const Setup& setup = GetSetup();
   const ServerContext context{.mac = kServerMac,

@@ -1,0 +1,159 @@
+#include "engine/responder.h"
+
+#include <cassert>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "engine/describe.h"
+#include "engine/reply.h"
+
+namespace pxe {
+namespace {
+
+constexpr std::string_view kPxeClient = "PXEClient";
+
+bool StartsWith(std::span<const uint8_t> bytes, std::string_view prefix) {
+  return bytes.size() >= prefix.size() &&
+         std::memcmp(bytes.data(), prefix.data(), prefix.size()) == 0;
+}
+
+}  // namespace
+
+Responder::Responder(std::vector<ResponderPort> ports,
+                     const ResponderOptions& options, ReplySink* sink,
+                     ClientLogFn client_log, NoticeFn notice)
+    : ports_(std::move(ports)),
+      options_(options),
+      sink_(sink),
+      client_log_(std::move(client_log)),
+      notice_(std::move(notice)),
+      offers_(options.offer_table_capacity),
+      holds_(options.hold_capacity),
+      duplicates_(options.duplicate_filter_capacity),
+      request_(std::make_unique<Request>()) {
+  for (const ResponderPort& port : ports_) {
+    multi_address_.push_back(port.addresses.size() > 1);
+  }
+}
+
+void Responder::Record(const Request& request, std::span<const uint8_t> reply,
+                       DropReason reason, std::string_view rule) {
+  counters_.Count(reason);
+  if (client_log_) client_log_(request, reply, reason, rule);
+}
+
+void Responder::HandleFrame(size_t port, std::span<const uint8_t> frame,
+                            const RxMeta& meta, uint64_t now_ns) {
+  Request& r = *request_;
+  const DropReason d = ClassifyFrame(frame, meta, &r);
+  if (d == DropReason::kServerReply) {
+    counters_.Count(d);
+    Learn(port, now_ns);
+    return;
+  }
+  if (d != DropReason::kNone) {
+    // Requests that are not ours are the common case: log only boot clients.
+    if (r.kind != ClientKind::kNotBooting) {
+      Record(r, {}, d);
+    } else {
+      counters_.Count(d);
+    }
+    return;
+  }
+  if (duplicates_.SeenRecently(r.chaddr, r.xid, static_cast<uint8_t>(r.type),
+                               r.frame.udp_dst, now_ns)) {
+    Record(r, {}, DropReason::kDuplicate);
+    return;
+  }
+  if (options_.offer_hold_ns != 0 && multi_address_[port] &&
+      r.type == dhcp::MessageType::kDiscover && !r.relayed() &&
+      offers_.Lookup(r.chaddr, now_ns) == 0 &&
+      holds_.Hold(frame, meta, r.chaddr, static_cast<uint32_t>(port),
+                  HoldQueue::Kind::kAwaitOffer, now_ns,
+                  now_ns + options_.offer_hold_ns)) {
+    return;  // answered when the server's OFFER shows up, or on time-out
+  }
+  Reply(port, frame, meta, now_ns, /*delay_done=*/false);
+}
+
+void Responder::Learn(size_t port, uint64_t now_ns) {
+  Request& r = *request_;
+  // A DHCP server on this host sends from our own MAC: its frames count.
+  // Our own replies never do: offers carry yiaddr 0, ACKs leave from 4011.
+  const bool from_server = r.frame.udp_src == kDhcpServerPort &&
+                           r.yiaddr != 0 &&
+                           (r.type == dhcp::MessageType::kOffer ||
+                            r.type == dhcp::MessageType::kAck);
+  if (!from_server) return;
+  offers_.Learn(r.chaddr, r.yiaddr, now_ns + options_.learn_ttl_ns);
+  if (!warned_pxe_server_ && StartsWith(r.vendor_class, kPxeClient)) {
+    warned_pxe_server_ = true;
+    if (notice_) {
+      notice_(absl::StrCat(
+          "the DHCP server at ", FormatIpv4(r.frame.ip_src),
+          " sends option 60 PXEClient itself: clients may ask it, not us, for "
+          "the boot file (PXE-E55); remove its PXE options"));
+    }
+  }
+  const MacAddress chaddr = r.chaddr;
+  holds_.Release(chaddr,
+                 [&](const HoldQueue::Held& held) { Released(held, now_ns); });
+}
+
+void Responder::Released(const HoldQueue::Held& held, uint64_t now_ns) {
+  // The frame was accepted once; classify it again into the scratch.
+  if (ClassifyFrame(held.frame, held.meta, request_.get()) ==
+      DropReason::kNone) {
+    Reply(held.port, held.frame, held.meta, now_ns,
+          /*delay_done=*/held.kind == HoldQueue::Kind::kDelay);
+  }
+}
+
+void Responder::Reply(size_t port, std::span<const uint8_t> frame,
+                      const RxMeta& meta, uint64_t now_ns, bool delay_done) {
+  assert(policy_ != nullptr);
+  const Request& request = *request_;
+  const ResponderPort& p = ports_[port];
+  const ServerContext context{
+      .mac = p.mac,
+      .addresses = p.addresses,
+      .offered_address = offers_.Lookup(request.chaddr, now_ns),
+      .interface_name = p.name};
+  const ClientFacts facts = FactsOf(
+      request, ClientSubnetAddress(request, context), context.interface_name);
+  const ResolvedAnswer& answer = policy_->AnswerFor(facts);
+  ReplyPlan plan;
+  if (DropReason d =
+          DecideWith(request, answer, policy_->policy(), context, &plan);
+      d != DropReason::kNone) {
+    Record(request, {}, d, answer.rule_name);
+    return;
+  }
+  if (answer.reply_delay_ms != 0 && !delay_done) {
+    if (!holds_.Hold(frame, meta, request.chaddr, static_cast<uint32_t>(port),
+                     HoldQueue::Kind::kDelay, now_ns,
+                     now_ns + uint64_t{answer.reply_delay_ms} * 1'000'000)) {
+      Record(request, {}, DropReason::kHoldQueueFull, answer.rule_name);
+    }
+    return;
+  }
+  const std::span<uint8_t> slot = sink_->NextSlot(port);
+  if (slot.empty()) {
+    Record(request, {}, DropReason::kTxRingFull, answer.rule_name);
+    return;
+  }
+  const size_t size = CraftReply(request, plan, context, slot);
+  if (size == 0) {
+    Record(request, {}, DropReason::kReplyBufferTooSmall, answer.rule_name);
+    return;
+  }
+  sink_->Commit(port, size);
+  Record(request, slot.first(size), DropReason::kNone, answer.rule_name);
+}
+
+void Responder::Tick(uint64_t now_ns) {
+  holds_.ReleaseDue(
+      now_ns, [&](const HoldQueue::Held& held) { Released(held, now_ns); });
+}
+
+}  // namespace pxe

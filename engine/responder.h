@@ -1,0 +1,124 @@
+// The responder: everything pxe-pdhcp does with a received frame, for every
+// caller (the daemon's workers, --replay, the benchmarks, the fuzzers). It
+// classifies each frame, drops bridge and bond duplicates, learns what the
+// LAN's DHCP server offers each client, holds DISCOVERs on interfaces with
+// several addresses until that offer shows the client's subnet, delays
+// replies a rule asks to delay, decides under the current policy snapshot,
+// and writes each reply into a slot its ReplySink hands out.
+//
+// Time is the caller's: every call takes `now_ns` (CLOCK_MONOTONIC live, the
+// capture's timestamps in a replay), and Tick() releases what is due. One
+// Responder per worker thread; nothing in it is shared, and after
+// construction nothing on its path allocates (except the log callback).
+#ifndef PXE_ENGINE_RESPONDER_H_
+#define PXE_ENGINE_RESPONDER_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/drop_reason.h"
+#include "engine/duplicate_filter.h"
+#include "engine/hold_queue.h"
+#include "engine/offer_table.h"
+#include "engine/policy.h"
+#include "engine/policy_snapshot.h"
+#include "engine/request.h"
+
+namespace pxe {
+
+// Where replies are written: a transmit slot per port.
+class ReplySink {
+ public:
+  virtual ~ReplySink() = default;
+  // A buffer of at least kMaxReplyFrameSize bytes for the next reply on
+  // `port`, or empty when none is free.
+  virtual std::span<uint8_t> NextSlot(size_t port) = 0;
+  // Queues the first `size` bytes of the last NextSlot() for sending.
+  virtual void Commit(size_t port, size_t size) = 0;
+};
+
+// One interface the responder answers on.
+struct ResponderPort {
+  std::string name;
+  uint32_t ifindex = 0;
+  MacAddress mac{};
+  std::vector<InterfaceAddress> addresses;  // first = primary
+};
+
+struct ResponderOptions {
+  // How long a DISCOVER on an interface with several addresses may wait for
+  // the LAN server's OFFER (which shows the client's subnet); 0 = never.
+  // Well inside iPXE's 2 s proxy wait.
+  uint64_t offer_hold_ns = 300'000'000;
+  // How long a learned offer is remembered (covers the client's retries and
+  // its 4011 request).
+  uint64_t learn_ttl_ns = 120'000'000'000;
+  size_t offer_table_capacity = 65536;
+  size_t hold_capacity = 1024;
+  size_t duplicate_filter_capacity = 16384;
+};
+
+// Called for every request answered or dropped, with the reply (empty when
+// dropped) and the rule that decided it (empty: the defaults, or none).
+// Set only when debug logging is on: it allocates.
+using ClientLogFn =
+    std::function<void(const Request& request, std::span<const uint8_t> reply,
+                       DropReason reason, std::string_view rule)>;
+// One-off notices (e.g. a DHCP server that sends PXEClient itself).
+using NoticeFn = std::function<void(std::string_view text)>;
+
+class Responder {
+ public:
+  Responder(std::vector<ResponderPort> ports, const ResponderOptions& options,
+            ReplySink* sink, ClientLogFn client_log = {}, NoticeFn notice = {});
+
+  // The policy every later decision uses, including those of frames held
+  // earlier. Must outlive its use; call between frames.
+  void SetPolicy(const PolicySnapshot* policy) { policy_ = policy; }
+  const PolicySnapshot* policy() const { return policy_; }
+
+  // Handles one frame received on `port` at `now_ns`.
+  void HandleFrame(size_t port, std::span<const uint8_t> frame,
+                   const RxMeta& meta, uint64_t now_ns);
+  // Answers held requests that are due at `now_ns`.
+  void Tick(uint64_t now_ns);
+  // When Tick() next has work (UINT64_MAX: nothing held).
+  uint64_t next_deadline_ns() const { return holds_.earliest_deadline_ns(); }
+
+  const Counters& counters() const { return counters_; }
+  size_t held() const { return holds_.size(); }
+  std::span<const ResponderPort> ports() const { return ports_; }
+
+ private:
+  void Learn(size_t port, uint64_t now_ns);
+  // Decides and writes the reply to the request in request_; a frame
+  // released after its delay is not delayed again.
+  void Reply(size_t port, std::span<const uint8_t> frame, const RxMeta& meta,
+             uint64_t now_ns, bool delay_done);
+  void Record(const Request& request, std::span<const uint8_t> reply,
+              DropReason reason, std::string_view rule = {});
+  void Released(const HoldQueue::Held& held, uint64_t now_ns);
+
+  std::vector<ResponderPort> ports_;
+  std::vector<bool> multi_address_;
+  ResponderOptions options_;
+  ReplySink* sink_;
+  ClientLogFn client_log_;
+  NoticeFn notice_;
+  const PolicySnapshot* policy_ = nullptr;
+  OfferTable offers_;
+  HoldQueue holds_;
+  DuplicateFilter duplicates_;
+  Counters counters_;
+  std::unique_ptr<Request> request_;  // scratch, reused for every frame
+  bool warned_pxe_server_ = false;
+};
+
+}  // namespace pxe
+
+#endif  // PXE_ENGINE_RESPONDER_H_
