@@ -95,6 +95,30 @@ std::string DescribeRequest(const Request& r) {
   return out;
 }
 
+// The items of a PXE boot menu (option 43 sub-option 9) as
+// ' menu ["label" type 32769, ...]', or empty.
+std::string DescribeMenu(std::span<const uint8_t> vendor) {
+  std::string out;
+  size_t i = 0;
+  while (i + 2 <= vendor.size() && vendor[i] != dhcp::kEnd) {
+    const uint8_t code = vendor[i];
+    const size_t length = vendor[i + 1];
+    if (i + 2 + length > vendor.size()) break;
+    if (code == dhcp::kPxeBootMenu) {
+      std::span<const uint8_t> items = vendor.subspan(i + 2, length);
+      while (items.size() >= 3 && items.size() >= 3u + items[2]) {
+        absl::StrAppend(&out, out.empty() ? " menu [" : ", ", "\"",
+                        Printable(items.subspan(3, items[2])), "\" type ",
+                        LoadBe16(items.data()));
+        items = items.subspan(3 + items[2]);
+      }
+      if (!out.empty()) out += "]";
+    }
+    i += 2 + length;
+  }
+  return out;
+}
+
 std::string DescribeReply(std::span<const uint8_t> frame) {
   Request r;
   // Our own frames carry correct checksums: verify them.
@@ -122,7 +146,12 @@ std::string DescribeReply(std::span<const uint8_t> frame) {
     absl::StrAppend(&out, " option-67 \"", Printable(opt67), "\"");
   std::span<const uint8_t> vendor = r.options.First(dhcp::kVendorSpecific);
   if (r.options.Has(dhcp::kVendorSpecific)) {
-    absl::StrAppend(&out, " option-43 [", Hex(vendor), "]");
+    absl::StrAppend(&out, " option-43 [", Hex(vendor), "]",
+                    DescribeMenu(vendor));
+  }
+  std::span<const uint8_t> opt66 = r.options.First(dhcp::kTftpServerName);
+  if (!opt66.empty()) {
+    absl::StrAppend(&out, " option-66 \"", Printable(opt66), "\"");
   }
   if (r.frame.has_vlan) absl::StrAppend(&out, " vlan ", r.frame.vlan_id());
   return out;

@@ -108,6 +108,19 @@ ProxyLaunch PxePdhcpProxy(const ProxySetup& setup) {
   };
 }
 
+// pxe-pdhcp with a policy file: `toml` is written into the sandbox and
+// passed with -c (no boot file on the command line).
+ProxyFactory PxePdhcpWithPolicy(std::string toml) {
+  return [toml](const ProxySetup& setup) {
+    const std::string path = setup.work_dir + "/pxe-pdhcp.toml";
+    if (!WriteFile(path, toml).ok()) return ProxyLaunch{};
+    return ProxyLaunch{
+        .argv = {PXE_PDHCP_BINARY, "-d", "-i", setup.interface, "-c", path},
+        .ready_text = " ready, ",
+    };
+  };
+}
+
 // Starts the proxy `factory` describes in setup.ns, logging to `log_path`,
 // and waits until it serves. The proxy is stopped with the sandbox.
 absl::StatusOr<pid_t> StartProxy(Sandbox& sandbox, const ProxySetup& setup,
@@ -298,6 +311,10 @@ class FirmwareBootTest : public ::testing::Test {
   // Powers on the client in lan, network boot first, its serial console
   // going to console.log.
   void StartClient(Client client) {
+    StartClient(client, client == Client::kBiosIpxe ? "52:54:00:77:00:10"
+                                                    : "52:54:00:77:00:11");
+  }
+  void StartClient(Client client, const std::string& mac) {
     std::vector<std::string> argv = {
         "qemu-system-x86_64", "-machine", "accel=tcg", "-m", "256",
         "-nographic",
@@ -308,7 +325,7 @@ class FirmwareBootTest : public ::testing::Test {
     if (client == Client::kBiosIpxe) {
       // No romfile=: QEMU loads its own iPXE ROM for the e1000.
       argv.insert(argv.end(), {"-boot", "n", "-device",
-                               "e1000,netdev=n0,mac=52:54:00:77:00:10"});
+                               absl::StrCat("e1000,netdev=n0,mac=", mac)});
     } else {
       const std::string vars = sandbox_->Path("OVMF_VARS_4M.fd");
       ASSERT_OK_STATUS(CopyFile(kOvmfVars, vars));
@@ -320,14 +337,23 @@ class FirmwareBootTest : public ::testing::Test {
            absl::StrCat("if=pflash,format=raw,readonly=on,file=", kOvmfCode),
            "-drive", absl::StrCat("if=pflash,format=raw,file=", vars),
            "-device",
-           "virtio-net-pci,netdev=n0,romfile=,bootindex=1,"
-           "mac=52:54:00:77:00:11"});
+           absl::StrCat("virtio-net-pci,netdev=n0,romfile=,bootindex=1,mac=",
+                        mac)});
     }
     absl::StatusOr<pid_t> qemu =
         sandbox_->Spawn(lan_, argv, sandbox_->Path("qemu.log"));
     ASSERT_TRUE(qemu.ok()) << qemu.status();
     qemu_ = *qemu;
     client_started_ = absl::Now();
+  }
+
+  // Powers the client off (and waits for QEMU to exit), and moves its
+  // console log aside, so that the next client starts with an empty one.
+  void StopClient() {
+    sandbox_->Stop(qemu_);
+    std::filesystem::rename(
+        sandbox_->Path("console.log"),
+        sandbox_->Path(absl::StrCat("console-", ++boots_, ".log")));
   }
 
   // Waits (at most kBootTimeout from the client's start) for `text` on the
@@ -388,6 +414,7 @@ class FirmwareBootTest : public ::testing::Test {
   std::string tftp_root_;
   std::string banner_;
   pid_t qemu_ = -1;
+  int boots_ = 0;
   absl::Time client_started_;
 };
 
@@ -437,6 +464,116 @@ TEST_F(FirmwareBootTest, OvmfUefiPxeBootsSyslinuxEfi) {
                   "REQUEST .*:4011 to 10\\.77\\.0\\.1:4011 .* => ACK "
                   "10\\.77\\.0\\.1:4011 -> 10\\.77\\.0\\.[0-9]+:4011 .*file "
                   "\"syslinux\\.efi\""));
+}
+
+// A PXE boot menu from the policy file: iPXE shows the prompt, times out,
+// asks pxe-pdhcp on 4011 for the first item (43.71) and boots its file.
+TEST_F(FirmwareBootTest, BiosIpxeShowsPxeMenuAndBootsTheDefaultItem) {
+  ASSERT_NO_FATAL_FAILURE(StartLanServices(Client::kBiosIpxe));
+  ASSERT_OK_STATUS(CopyFile(kPxelinux, tftp_root_ + "/menu-item.0"));
+  ASSERT_NO_FATAL_FAILURE(StartProxyWith(PxePdhcpWithPolicy(R"(
+[boot]
+file = "pxelinux.0"
+menu = "sandbox"
+
+[menu.sandbox]
+prompt = "PXE-SANDBOX-MENU"
+timeout = 2
+
+[[menu.sandbox.item]]
+label = "Sandbox pxelinux"
+file = "menu-item.0"
+
+[[menu.sandbox.item]]
+label = "Boot from local disk"
+local = true
+)")));
+  ASSERT_NO_FATAL_FAILURE(StartClient(Client::kBiosIpxe));
+
+  ASSERT_OK_STATUS(WaitForConsole("PXE-SANDBOX-MENU"));
+  ASSERT_OK_STATUS(WaitForConsole(banner_));
+  ReportBootTime("menu item's pxelinux banner");
+  const std::vector<std::string> files =
+      TftpReadRequestsOnceSeen("pxelinux.cfg/default");
+  EXPECT_THAT(files, Contains("menu-item.0"));
+  EXPECT_THAT(files, Not(Contains("pxelinux.0")));
+  // The offer carried the menu and no file; the item came on 4011.
+  const std::string log = ProxyLog();
+  EXPECT_THAT(log, ::testing::ContainsRegex(
+                       "DISCOVER .* => OFFER 10\\.77\\.0\\.1:67 [^\n]*menu"));
+  EXPECT_THAT(log, ::testing::ContainsRegex(
+                       "REQUEST [^\n]*:4011 [^\n]* => ACK [^\n]*file "
+                       "\"menu-item\\.0\""));
+}
+
+// Rules by MAC address: two machines on the same LAN get different files.
+TEST_F(FirmwareBootTest, BiosIpxeGetsItsOwnBootFileByMacRule) {
+  ASSERT_NO_FATAL_FAILURE(StartLanServices(Client::kBiosIpxe));
+  ASSERT_OK_STATUS(CopyFile(kPxelinux, tftp_root_ + "/mac-a.0"));
+  ASSERT_OK_STATUS(CopyFile(kPxelinux, tftp_root_ + "/mac-b.0"));
+  ASSERT_NO_FATAL_FAILURE(StartProxyWith(PxePdhcpWithPolicy(R"(
+[boot]
+file = "pxelinux.0"
+
+[[rule]]
+name = "machine-a"
+match = { mac = ["52:54:00:77:00:21"] }
+file = "mac-a.0"
+
+[[rule]]
+name = "machine-b"
+match = { mac = ["52:54:00:77:00:22"] }
+file = "mac-b.0"
+)")));
+  ASSERT_NO_FATAL_FAILURE(StartClient(Client::kBiosIpxe, "52:54:00:77:00:21"));
+  ASSERT_OK_STATUS(WaitForConsole(banner_));
+  ReportBootTime("machine a");
+  EXPECT_THAT(TftpReadRequestsOnceSeen("pxelinux.cfg/default"),
+              ::testing::AllOf(Contains("mac-a.0"), Not(Contains("mac-b.0")),
+                               Not(Contains("pxelinux.0"))));
+  StopClient();
+
+  ASSERT_NO_FATAL_FAILURE(StartClient(Client::kBiosIpxe, "52:54:00:77:00:22"));
+  ASSERT_OK_STATUS(WaitForConsole(banner_));
+  ReportBootTime("machine b");
+  WaitForFileContains(sandbox_->Path("capture.log"), "RRQ \"mac-b.0\"",
+                      absl::Seconds(5))
+      .IgnoreError();
+  EXPECT_THAT(
+      TftpReadRequests(),
+      ::testing::AllOf(Contains("mac-b.0"), Not(Contains("pxelinux.0"))));
+  const std::string log = ProxyLog();
+  EXPECT_THAT(log, ::testing::ContainsRegex(
+                       "52:54:00:77:00:21 [^\n]* => OFFER [^\n]*file "
+                       "\"mac-a\\.0\"[^\n]*\\[rule machine-a\\]"));
+  EXPECT_THAT(log, ::testing::ContainsRegex(
+                       "52:54:00:77:00:22 [^\n]* => OFFER [^\n]*file "
+                       "\"mac-b\\.0\"[^\n]*\\[rule machine-b\\]"));
+}
+
+// action = "ignore": the machine gets nothing from pxe-pdhcp, so it finds
+// nothing to boot, as with no proxy at all.
+TEST_F(FirmwareBootTest, BiosIpxeUnderAnIgnoreRuleGetsNothing) {
+  ASSERT_NO_FATAL_FAILURE(StartLanServices(Client::kBiosIpxe));
+  ASSERT_NO_FATAL_FAILURE(StartProxyWith(PxePdhcpWithPolicy(R"(
+[boot]
+file = "pxelinux.0"
+
+[[rule]]
+name = "boot-from-disk"
+match = { mac = ["52:54:00:77:00:10"] }
+action = "ignore"
+)")));
+  ASSERT_NO_FATAL_FAILURE(StartClient(Client::kBiosIpxe));
+  ASSERT_OK_STATUS(WaitForConsole("No bootable device"));
+  ReportBootTime("gave up");
+  EXPECT_THAT(Console(), Not(::testing::HasSubstr(banner_)));
+  EXPECT_THAT(TftpReadRequests(), Not(Contains("pxelinux.0")));
+  const std::string log = ProxyLog();
+  EXPECT_THAT(log, ::testing::ContainsRegex(
+                       "DISCOVER [^\n]* => no reply: a rule says: ignore this "
+                       "client \\[rule boot-from-disk\\]"));
+  EXPECT_THAT(log, Not(::testing::HasSubstr("=> OFFER")));
 }
 
 // The control: the same LAN without a proxy must not boot, or the tests

@@ -1,6 +1,7 @@
 #include "tools/storm/client_table.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "engine/client_request.h"
 #include "engine/frame.h"
@@ -166,6 +167,7 @@ void ClientTable::OnReply(const Request& reply, uint64_t rx_ns) {
     ++stats_.problems[static_cast<size_t>(verdict.problem)];
     return;
   }
+  CountBootFile(reply);
   if (verdict.kind == ReplyKind::kOffer) {
     slot.offers_seen = SaturatingIncrement(slot.offers_seen);
     if (slot.phase == Phase::kDiscovering) {
@@ -193,6 +195,26 @@ void ClientTable::OnReply(const Request& reply, uint64_t rx_ns) {
   } else {
     ++stats_.late_replies;
   }
+}
+
+void ClientTable::CountBootFile(const Request& reply) {
+  const std::span<const uint8_t> file = BootFile(reply);
+  if (file.empty()) return;
+  const size_t length = std::min(file.size(), size_t{255});
+  for (BootFileCount& slot : stats_.boot_files) {
+    if (slot.count == 0) {
+      std::memcpy(slot.file.data(), file.data(), length);
+      slot.file[length] = 0;
+      slot.siaddr = reply.bootp.siaddr();
+    } else if (slot.siaddr != reply.bootp.siaddr() ||
+               std::strlen(slot.file.data()) != length ||
+               std::memcmp(slot.file.data(), file.data(), length) != 0) {
+      continue;
+    }
+    ++slot.count;
+    return;
+  }
+  ++stats_.boot_files_other;
 }
 
 void ClientTable::AcceptOffer(uint32_t client, const Request& reply,

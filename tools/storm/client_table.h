@@ -111,6 +111,7 @@ class ClientTable {
  private:
   void QueueSend(uint32_t client, uint64_t due_ns);
   void Finish(uint32_t client, Phase outcome, uint64_t when_ns);
+  void CountBootFile(const Request& reply);
   void AcceptOffer(uint32_t client, const Request& reply, uint64_t rx_ns);
   ClientExpectation Expectation(uint32_t client) const;
 

@@ -16,7 +16,8 @@ bool StartsWith(std::span<const uint8_t> bytes, std::string_view prefix) {
          std::memcmp(bytes.data(), prefix.data(), prefix.size()) == 0;
 }
 
-// The file field up to its NUL, else option 67.
+}  // namespace
+
 std::span<const uint8_t> BootFile(const Request& reply) {
   std::span<const uint8_t> file = reply.bootp.file();
   const auto* nul =
@@ -25,6 +26,8 @@ std::span<const uint8_t> BootFile(const Request& reply) {
   if (!file.empty()) return file;
   return reply.options.First(dhcp::kBootFileName);
 }
+
+namespace {
 
 bool IsUrl(std::span<const uint8_t> file) {
   return StartsWith(file, "http://") || StartsWith(file, "https://");

@@ -61,6 +61,9 @@ struct ClientExpectation {
 // `reply` is a frame ClassifyFrame() called kServerReply.
 ReplyVerdict CheckReply(const Request& reply, const ClientExpectation& expect);
 
+// The reply's boot file: the file field up to its NUL, else option 67.
+std::span<const uint8_t> BootFile(const Request& reply);
+
 // The parts of an accepted proxy offer the client acts on.
 struct OfferFacts {
   bool has_file = false;  // file field or option 67

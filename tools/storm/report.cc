@@ -65,6 +65,27 @@ uint64_t AllWrong(const StormStats& stats) {
   return stats.wrong_answers() + stats.duplicates + stats.bad_checksums;
 }
 
+// "boot_files":[{"file":"pxelinux.0","siaddr":"10.0.0.1","count":9},...],
+// with a plain-text file name (JSON-escaped).
+std::string BootFilesJson(const StormStats& stats) {
+  std::string out = "\"boot_files\":[";
+  bool first = true;
+  for (const BootFileCount& slot : stats.boot_files) {
+    if (slot.count == 0) continue;
+    std::string file;
+    for (const char* c = slot.file.data(); *c != 0; ++c) {
+      if (*c == '"' || *c == '\\') file += '\\';
+      file += (*c >= 0x20 && *c < 0x7F) ? *c : '?';
+    }
+    absl::StrAppend(&out, first ? "" : ",", "{\"file\":\"", file,
+                    "\",\"siaddr\":\"", FormatIpv4(slot.siaddr),
+                    "\",\"count\":", slot.count, "}");
+    first = false;
+  }
+  absl::StrAppend(&out, "],\"boot_files_other\":", stats.boot_files_other, ",");
+  return out;
+}
+
 }  // namespace
 
 LatencySummary Summarize(const LatencyHistogram& histogram) {
@@ -316,7 +337,7 @@ std::string FormatJson(const StormConfig& config, const RunFacts& run,
                       PowerOnRate(stats)),
       "\"wrong_answers\":{\"total\":", AllWrong(stats), ",", wrong,
       "\"duplicates\":", stats.duplicates,
-      ",\"bad_checksums\":", stats.bad_checksums, "},",
+      ",\"bad_checksums\":", stats.bad_checksums, "},", BootFilesJson(stats),
       absl::StrFormat(
           "\"run\":{\"duration_s\":%.3f,\"cut_short\":%s,\"interrupted\":%s,"
           "\"capture_drops\":%d,\"tx_errors\":%d,\"arp_dropped\":%d,"

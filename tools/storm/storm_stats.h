@@ -25,6 +25,16 @@ struct OutcomeCounts {
   uint64_t never() const { return no_offer + no_ack; }
 };
 
+// How often each (boot file, TFTP server) pair was handed out, over the
+// accepted replies that name a file: a fixed table, so counting allocates
+// nothing. Shows which policy a server answered with, and any mix of two.
+struct BootFileCount {
+  std::array<char, 256> file{};  // NUL-terminated
+  uint32_t siaddr = 0;
+  uint64_t count = 0;
+};
+inline constexpr size_t kBootFileCountSlots = 8;
+
 struct StormStats {
   // Sent.
   uint64_t powered_on = 0;
@@ -57,6 +67,8 @@ struct StormStats {
   // More answers than the client sent requests of that kind.
   uint64_t duplicates = 0;
   uint64_t dhcp_server_offers = 0;  // not a proxy's: ignored
+  std::array<BootFileCount, kBootFileCountSlots> boot_files{};
+  uint64_t boot_files_other = 0;  // pairs beyond the table's slots
   std::array<uint64_t, kReplyProblemCount> problems{};  // [kNone] unused
   // Replies to our MAC prefix that fail their IPv4 or UDP checksum (not
   // counted in `replies`: their chaddr cannot be trusted).
