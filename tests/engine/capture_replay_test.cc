@@ -6,11 +6,13 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "capture/pcap_file.h"
 #include "engine/reply.h"
 #include "gtest/gtest.h"
+#include "tests/testing/compiled_policy.h"
 
 namespace pxe {
 namespace {
@@ -106,9 +108,10 @@ TEST_P(CaptureReplayTest, AnswersExactlyTheBootRequests) {
     std::vector<RxFrame> frames = ReadAll(**source);
     ASSERT_GE(frames.size(), c.answered.size());
 
-    BootPolicy policy{.boot_file = "pxelinux.0"};
-    policy.boot_file_by_arch[static_cast<size_t>(ArchClass::kUefiX64)] =
+    BootPolicy boot{.defaults = {.file = "pxelinux.0"}};
+    boot.defaults.files[static_cast<size_t>(ArchClass::kUefiX64)] =
         "syslinux.efi";
+    const PolicySnapshot& policy = testing::Compiled(std::move(boot));
     const std::array<InterfaceAddress, 1> addresses = {
         InterfaceAddress{kServer, 24}};
     const ServerContext context{.mac = kServerMac, .addresses = addresses};

@@ -16,6 +16,7 @@
 #include "engine/reply.h"
 #include "engine/request.h"
 #include "gtest/gtest.h"
+#include "tests/testing/compiled_policy.h"
 #include "tests/testing/packet_builder.h"
 
 namespace pxe {
@@ -713,9 +714,10 @@ const std::array<InterfaceAddress, 1> kAddresses = {
 const ServerContext kContext{.mac = {0x02, 0, 0, 0, 0, 0x02},
                              .addresses = kAddresses};
 
-BootPolicy EveryFilePolicy() {
-  BootPolicy policy{.boot_file = "pxelinux.0",
-                    .http_url = "http://10.77.0.2/boot.efi"};
+const PolicySnapshot& EveryFilePolicy() {
+  static const PolicySnapshot& policy = testing::Compiled(
+      {.defaults = {.file = "pxelinux.0",
+                    .http_url = "http://10.77.0.2/boot.efi"}});
   return policy;
 }
 
@@ -805,7 +807,7 @@ TEST(ClassifyRegressionTest, NothingSurvivesIntoTheNextRequest) {
   // And the reply to the second client carries nothing of the first.
   ReplyPlan plan;
   // The plan points into the policy, which must outlive the reply.
-  const BootPolicy policy = EveryFilePolicy();
+  const PolicySnapshot& policy = EveryFilePolicy();
   ASSERT_EQ(Decide(*request, policy, kContext, &plan), DropReason::kNone);
   std::vector<uint8_t> out(kMaxReplyFrameSize);
   const size_t size = CraftReply(*request, plan, kContext, out);

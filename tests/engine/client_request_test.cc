@@ -20,6 +20,7 @@
 #include "engine/reply.h"
 #include "gtest/gtest.h"
 #include "tests/testing/allocation_counter.h"
+#include "tests/testing/compiled_policy.h"
 
 namespace pxe {
 namespace {
@@ -233,8 +234,9 @@ TEST_P(ClientRequestTest, ClassifiesAsTheRequestItDescribes) {
 TEST_P(ClientRequestTest, ProxyAnswersIt) {
   const Case& c = GetParam();
   std::span<const uint8_t> frame = Build(c.spec);
-  const BootPolicy policy{.boot_file = "pxelinux.0",
-                          .http_url = "http://10.77.0.1/boot.efi"};
+  const PolicySnapshot& policy = testing::Compiled(
+      {.defaults = {.file = "pxelinux.0",
+                    .http_url = "http://10.77.0.1/boot.efi"}});
   const std::array<InterfaceAddress, 1> addresses = {
       InterfaceAddress{.address = kServer, .prefix_length = 24}};
   const ServerContext context{.mac = kServerMac, .addresses = addresses};
@@ -351,7 +353,8 @@ TEST(ClientRequestSizeTest, ListTooLongForOneOptionReturnsZero) {
 }
 
 TEST(ClientRequestPolicyTest, NonPxeVendorClassIsNotAnswered) {
-  const BootPolicy policy{.boot_file = "pxelinux.0"};
+  const PolicySnapshot& policy =
+      testing::Compiled({.defaults = {.file = "pxelinux.0"}});
   const std::array<InterfaceAddress, 1> addresses = {
       InterfaceAddress{.address = kServer}};
   const ServerContext context{.mac = kServerMac, .addresses = addresses};

@@ -17,6 +17,7 @@
 #include "engine/reply.h"
 #include "engine/request.h"
 #include "gtest/gtest.h"
+#include "tests/testing/compiled_policy.h"
 #include "tests/testing/packet_builder.h"
 
 namespace pxe {
@@ -60,11 +61,10 @@ size_t Index(ArchClass arch_class) { return static_cast<size_t>(arch_class); }
 // x64 UEFI and GRUB for ARM64 UEFI; a TFTP server of its own.
 BootPolicy DefaultPolicy() {
   BootPolicy policy;
-  policy.boot_file = "pxelinux.0";
-  policy.boot_file_by_arch[Index(ArchClass::kUefiX64)] = "efi64/syslinux.efi";
-  policy.boot_file_by_arch[Index(ArchClass::kUefiArm64)] =
-      "arm64/grubnetaa64.efi";
-  policy.tftp_server = kTftp;
+  policy.defaults.file = "pxelinux.0";
+  policy.defaults.files[Index(ArchClass::kUefiX64)] = "efi64/syslinux.efi";
+  policy.defaults.files[Index(ArchClass::kUefiArm64)] = "arm64/grubnetaa64.efi";
+  policy.defaults.tftp_server = kTftp;
   return policy;
 }
 
@@ -303,7 +303,7 @@ std::vector<DecideCase> Cases() {
         .vendor = kDiscoveryControl,
         .uuid = kIpxeUuid}},
       {"BiosOfferWithoutTftpServerNamesUs", Bios, Nothing,
-       [](BootPolicy& p) { p.tftp_server = 0; }, DropReason::kNone,
+       [](BootPolicy& p) { p.defaults.tftp_server = 0; }, DropReason::kNone,
        {.siaddr = kServer,
         .file = "pxelinux.0",
         .sname = "10.77.0.2",
@@ -311,7 +311,7 @@ std::vector<DecideCase> Cases() {
         .uuid = kIpxeUuid}},
       {"BiosOfferPerArchFile", Bios, Nothing,
        [](BootPolicy& p) {
-         p.boot_file_by_arch[Index(ArchClass::kBios)] = "bios/lpxelinux.0";
+         p.defaults.files[Index(ArchClass::kBios)] = "bios/lpxelinux.0";
        },
        DropReason::kNone,
        {.file = "bios/lpxelinux.0",
@@ -353,14 +353,14 @@ std::vector<DecideCase> Cases() {
         .vendor = kDiscoveryControl,
         .uuid = kOvmfUuid}},
       {"NoFileForBios", Bios, Nothing,
-       [](BootPolicy& p) { p.boot_file.clear(); }, DropReason::kNoBootFile},
+       [](BootPolicy& p) { p.defaults.file.clear(); }, DropReason::kNoBootFile},
       {"NoFileForUefiIa32EvenInBinlStyle", Ovmf,
        [](FrameSpec& s) { SetOption(s, ArchOpt({6})); },
-       [](BootPolicy& p) { p.boot_file.clear(); }, DropReason::kNoBootFile},
+       [](BootPolicy& p) { p.defaults.file.clear(); }, DropReason::kNoBootFile},
 
       // --- iPXE ---
       {"BiosIpxeWithScriptGetsScript", Bios, Nothing,
-       [](BootPolicy& p) { p.ipxe_script = "http://10.77.0.2/boot.ipxe"; },
+       [](BootPolicy& p) { p.defaults.ipxe_script = "http://10.77.0.2/boot.ipxe"; },
        DropReason::kNone,
        {.file = "http://10.77.0.2/boot.ipxe",
         .sname = "10.77.0.9",
@@ -371,7 +371,7 @@ std::vector<DecideCase> Cases() {
          s.options.push_back(Opt(77, "iPXE"));
          s.options.push_back(Opt(175, {0xb1, 0x05, 0x01, 0x80, 0x86}));
        },
-       [](BootPolicy& p) { p.ipxe_script = "boot.ipxe"; }, DropReason::kNone,
+       [](BootPolicy& p) { p.defaults.ipxe_script = "boot.ipxe"; }, DropReason::kNone,
        {.file = "boot.ipxe",
         .sname = "10.77.0.9",
         .vendor = kDiscoveryControl,
@@ -384,13 +384,13 @@ std::vector<DecideCase> Cases() {
          RemoveOption(s, 77);
          RemoveOption(s, 175);
        },
-       [](BootPolicy& p) { p.ipxe_script = "boot.ipxe"; }, DropReason::kNone,
+       [](BootPolicy& p) { p.defaults.ipxe_script = "boot.ipxe"; }, DropReason::kNone,
        {.file = "pxelinux.0",
         .sname = "10.77.0.9",
         .vendor = kDiscoveryControl,
         .uuid = kIpxeUuid}},
       {"IpxeAckWithScript", Ipxe4011, Nothing,
-       [](BootPolicy& p) { p.ipxe_script = "boot.ipxe"; }, DropReason::kNone,
+       [](BootPolicy& p) { p.defaults.ipxe_script = "boot.ipxe"; }, DropReason::kNone,
        Ack({.file = "boot.ipxe",
             .sname = "10.77.0.9",
             .vendor = std::vector<uint8_t>{71, 4, 0x80, 0, 0, 0, 255},
@@ -405,7 +405,7 @@ std::vector<DecideCase> Cases() {
 
       // --- HTTP boot ---
       {"HttpClientOffer", Http, Nothing,
-       [](BootPolicy& p) { p.http_url = "http://10.77.0.2/efi64/shim.efi"; },
+       [](BootPolicy& p) { p.defaults.http_url = "http://10.77.0.2/efi64/shim.efi"; },
        DropReason::kNone,
        {.siaddr = kServer,
         .file = "http://10.77.0.2/efi64/shim.efi",
@@ -413,8 +413,8 @@ std::vector<DecideCase> Cases() {
         .uuid = kOvmfUuid}},
       {"HttpClientPerArchUrl", Http, Nothing,
        [](BootPolicy& p) {
-         p.http_url = "http://10.77.0.2/default.efi";
-         p.http_url_by_arch[Index(ArchClass::kUefiX64)] =
+         p.defaults.http_url = "http://10.77.0.2/default.efi";
+         p.defaults.http_urls[Index(ArchClass::kUefiX64)] =
              "http://10.77.0.2/x64.efi";
        },
        DropReason::kNone,
@@ -424,7 +424,7 @@ std::vector<DecideCase> Cases() {
         .uuid = kOvmfUuid}},
       {"HttpArchCodeWithPxeClientPrefix", Ovmf,
        [](FrameSpec& s) { SetOption(s, ArchOpt({19})); },
-       [](BootPolicy& p) { p.http_url = "http://10.77.0.2/arm64.efi"; },
+       [](BootPolicy& p) { p.defaults.http_url = "http://10.77.0.2/arm64.efi"; },
        DropReason::kNone,
        {.siaddr = kServer,
         .file = "http://10.77.0.2/arm64.efi",
@@ -433,29 +433,29 @@ std::vector<DecideCase> Cases() {
       {"HttpWithoutUrl", Http, Nothing, Default, DropReason::kNoBootFile},
       {"HttpWithUrlForAnotherArch", Http, Nothing,
        [](BootPolicy& p) {
-         p.http_url_by_arch[Index(ArchClass::kUefiArm64)] = "http://a/b.efi";
+         p.defaults.http_urls[Index(ArchClass::kUefiArm64)] = "http://a/b.efi";
        },
        DropReason::kNoBootFile},
       {"HttpUrlOf127BytesFitsTheFileField", Http, Nothing,
-       [](BootPolicy& p) { p.http_url = Url(127); }, DropReason::kNone,
+       [](BootPolicy& p) { p.defaults.http_url = Url(127); }, DropReason::kNone,
        {.siaddr = kServer,
         .file = Url(127),
         .vendor_class = "HTTPClient",
         .uuid = kOvmfUuid}},
       {"HttpUrlOf128BytesGoesInOption67", Http, Nothing,
-       [](BootPolicy& p) { p.http_url = Url(128); }, DropReason::kNone,
+       [](BootPolicy& p) { p.defaults.http_url = Url(128); }, DropReason::kNone,
        {.siaddr = kServer,
         .vendor_class = "HTTPClient",
         .option67 = Url(128),
         .uuid = kOvmfUuid}},
       {"HttpUrlOf255BytesGoesInOption67", Http, Nothing,
-       [](BootPolicy& p) { p.http_url = Url(255); }, DropReason::kNone,
+       [](BootPolicy& p) { p.defaults.http_url = Url(255); }, DropReason::kNone,
        {.siaddr = kServer,
         .vendor_class = "HTTPClient",
         .option67 = Url(255),
         .uuid = kOvmfUuid}},
       {"HttpAck", Http4011, Nothing,
-       [](BootPolicy& p) { p.http_url = Url(200); }, DropReason::kNone,
+       [](BootPolicy& p) { p.defaults.http_url = Url(200); }, DropReason::kNone,
        Ack({.siaddr = kServer,
             .vendor_class = "HTTPClient",
             .option67 = Url(200),
@@ -627,13 +627,13 @@ TEST_P(DecideTest, ReplyAsTheClientSeesIt) {
   c.mutate(spec);
   BootPolicy policy = DefaultPolicy();
   c.configure(policy);
-  ASSERT_TRUE(ValidatePolicy(policy).ok()) << ValidatePolicy(policy);
+  const PolicySnapshot& snapshot = testing::Compiled(policy);
   const std::vector<uint8_t> frame = BuildFrame(spec);
   auto request = std::make_unique<Request>();
   std::vector<uint8_t> out(kMaxReplyFrameSize);
   size_t size = 0;
   const DropReason d =
-      Respond(frame, c.meta, policy, Context(), request.get(), out, &size);
+      Respond(frame, c.meta, snapshot, Context(), request.get(), out, &size);
   ASSERT_EQ(DropReasonName(d), DropReasonName(c.expected));
   if (d != DropReason::kNone) {
     EXPECT_EQ(size, 0u);
@@ -693,7 +693,9 @@ std::vector<AddressCase> AddressCases() {
   auto relay_servers = [](uint32_t network, uint8_t prefix, uint32_t server,
                           uint32_t listen_address) {
     return [=](BootPolicy& p) {
-      p.relay_servers.push_back({network, prefix, server});
+      p.relay_servers.push_back(
+          {.relay_subnet = {.network = network, .prefix_length = prefix},
+           .server = server});
       p.listen_address = listen_address;
     };
   };
@@ -755,7 +757,7 @@ TEST_P(ServerAddressTest, AnswersFromTheAddressTheClientCanReach) {
   FrameSpec spec = c.base();
   c.mutate(spec);
   BootPolicy policy = DefaultPolicy();
-  policy.tftp_server = 0;
+  policy.defaults.tftp_server = 0;
   c.configure(policy);
   const ServerContext context = Context(c.addresses, c.offered);
   const std::vector<uint8_t> frame = BuildFrame(spec);
@@ -765,8 +767,8 @@ TEST_P(ServerAddressTest, AnswersFromTheAddressTheClientCanReach) {
 
   std::vector<uint8_t> out(kMaxReplyFrameSize);
   size_t size = 0;
-  const DropReason d =
-      Respond(frame, RxMeta{}, policy, context, request.get(), out, &size);
+  const DropReason d = Respond(frame, RxMeta{}, testing::Compiled(policy),
+                               context, request.get(), out, &size);
   if (c.expected == 0) {
     EXPECT_EQ(DropReasonName(d), DropReasonName(DropReason::kNoServerAddress));
     return;
@@ -792,7 +794,7 @@ INSTANTIATE_TEST_SUITE_P(
 struct BufferCase {
   std::string name;
   FrameSpec spec;
-  BootPolicy policy;
+  const PolicySnapshot* policy;
   RxMeta meta;
 };
 
@@ -802,17 +804,17 @@ struct BufferCase {
 // same bytes as a large buffer.
 TEST(ReplyBufferTest, TooSmallIsRefusedAtEverySize) {
   BootPolicy http = DefaultPolicy();
-  http.http_url = Url(255);
+  http.defaults.http_url = Url(255);
   FrameSpec relayed_http = Http();
   Relay(relayed_http);
   relayed_http.vlan_tci = 100;
   relayed_http.options.push_back(
       DhcpOption{82, std::vector<uint8_t>(255, 0x82)});
   const std::vector<BufferCase> cases = {
-      {"bios offer", Bios(), DefaultPolicy(), {}},
-      {"ipxe ack", Ipxe4011(), DefaultPolicy(),
+      {"bios offer", Bios(), &testing::Compiled(DefaultPolicy()), {}},
+      {"ipxe ack", Ipxe4011(), &testing::Compiled(DefaultPolicy()),
        RxMeta{.vlan_valid = true, .vlan_tci = 7}},
-      {"relayed http offer", relayed_http, http, {}},
+      {"relayed http offer", relayed_http, &testing::Compiled(http), {}},
   };
   for (const BufferCase& c : cases) {
     SCOPED_TRACE(c.name);
@@ -820,14 +822,14 @@ TEST(ReplyBufferTest, TooSmallIsRefusedAtEverySize) {
     auto request = std::make_unique<Request>();
     std::vector<uint8_t> large(kMaxReplyFrameSize);
     size_t needed = 0;
-    ASSERT_EQ(Respond(frame, c.meta, c.policy, Context(), request.get(), large,
+    ASSERT_EQ(Respond(frame, c.meta, *c.policy, Context(), request.get(), large,
                       &needed),
               DropReason::kNone);
     ASSERT_GE(needed, 14u + 20u + 8u + 300u);
     for (size_t size = 0; size < needed; ++size) {
       std::vector<uint8_t> out(size);
       size_t reply_size = 12345;
-      ASSERT_EQ(Respond(frame, c.meta, c.policy, Context(), request.get(), out,
+      ASSERT_EQ(Respond(frame, c.meta, *c.policy, Context(), request.get(), out,
                         &reply_size),
                 DropReason::kReplyBufferTooSmall)
           << "buffer of " << size << " bytes";
@@ -835,7 +837,7 @@ TEST(ReplyBufferTest, TooSmallIsRefusedAtEverySize) {
     }
     std::vector<uint8_t> exact(needed);
     size_t reply_size = 0;
-    ASSERT_EQ(Respond(frame, c.meta, c.policy, Context(), request.get(), exact,
+    ASSERT_EQ(Respond(frame, c.meta, *c.policy, Context(), request.get(), exact,
                       &reply_size),
               DropReason::kNone);
     ASSERT_EQ(reply_size, needed);
@@ -849,7 +851,7 @@ TEST(ReplyBufferTest, LargestReplyFitsTheDocumentedMaximum) {
   // 67, a UUID, a 256-byte relay option (split in two on output), on 4011
   // with a boot item.
   BootPolicy policy = DefaultPolicy();
-  policy.http_url = Url(255);
+  policy.defaults.http_url = Url(255);
   FrameSpec spec = Http4011();
   spec.vlan_tci = 5;
   spec.options.push_back(Opt(43, {71, 4, 1, 2, 3, 4, 255}));
@@ -858,8 +860,8 @@ TEST(ReplyBufferTest, LargestReplyFitsTheDocumentedMaximum) {
   auto request = std::make_unique<Request>();
   std::vector<uint8_t> out(kMaxReplyFrameSize);
   size_t size = 0;
-  ASSERT_EQ(Respond(BuildFrame(spec), RxMeta{}, policy, Context(),
-                    request.get(), out, &size),
+  ASSERT_EQ(Respond(BuildFrame(spec), RxMeta{}, testing::Compiled(policy),
+                    Context(), request.get(), out, &size),
             DropReason::kNone);
   auto reply = std::make_unique<Request>();
   ASSERT_EQ(ClassifyFrame({out.data(), size}, RxMeta{}, reply.get()),
@@ -880,7 +882,7 @@ TEST(ReplyChecksumTest, ComputedZeroUdpChecksumIsSentAsAllOnes) {
   constexpr size_t kXid = 14 + 20 + 8 + bootp::kXid;
   RxMeta meta;
   meta.udp_checksum = UdpChecksumStatus::kNotReady;  // xid patched below
-  const BootPolicy policy = DefaultPolicy();
+  const PolicySnapshot& policy = testing::Compiled(DefaultPolicy());
   auto request = std::make_unique<Request>();
   std::vector<uint8_t> out(kMaxReplyFrameSize);
   constexpr size_t kUdpChecksum = 14 + 20 + 6;

@@ -16,9 +16,11 @@
 #include <memory>
 #include <new>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "capture/pcap_file.h"
+#include "engine/policy_snapshot.h"
 #include "engine/reply.h"
 #include "gtest/gtest.h"
 #include "tests/testing/allocation_counter.h"
@@ -92,14 +94,22 @@ class NoAllocationTest : public ::testing::Test {
     // A policy with an entry for every kind of client, strings long enough
     // to live on the heap (a short-string-optimized copy would hide a
     // std::string copy on the packet path), and two interface addresses.
-    policy_.boot_file = "boot/x86/pxelinux.0-with-a-name-longer-than-sso";
-    policy_.boot_file_by_arch[static_cast<size_t>(ArchClass::kUefiX64)] =
+    // Compiled here, outside every counting region: compiling allocates,
+    // answering must not.
+    BootPolicy policy;
+    policy.defaults.file = "boot/x86/pxelinux.0-with-a-name-longer-than-sso";
+    policy.defaults.files[static_cast<size_t>(ArchClass::kUefiX64)] =
         "boot/efi64/syslinux.efi-with-a-name-longer-than-sso";
-    policy_.http_url = "http://10.77.0.2/boot/efi64/ipxe.efi";
-    policy_.ipxe_script = "http://10.77.0.2/boot/script.ipxe";
-    policy_.relay_servers.push_back(
-        {.network = MakeIpv4(10, 9, 0, 0), .server = kServer});
-    ASSERT_TRUE(ValidatePolicy(policy_).ok());
+    policy.defaults.http_url = "http://10.77.0.2/boot/efi64/ipxe.efi";
+    policy.defaults.ipxe_script = "http://10.77.0.2/boot/script.ipxe";
+    policy.relay_servers.push_back(
+        {.relay_subnet = {.network = MakeIpv4(10, 9, 0, 0),
+                          .prefix_length = 24},
+         .server = kServer});
+    absl::StatusOr<std::unique_ptr<const PolicySnapshot>> snapshot =
+        PolicySnapshot::Compile(std::move(policy));
+    ASSERT_TRUE(snapshot.ok()) << snapshot.status();
+    policy_ = *std::move(snapshot);
 
     const std::string bios = "bios-ipxe-proxy-offer.pcap";
     const std::string uefi = "uefi-ovmf-proxy-offer.pcap";
@@ -149,7 +159,7 @@ class NoAllocationTest : public ::testing::Test {
     for (int round = 0; round < rounds; ++round) {
       for (size_t i = 0; i < frames.size(); ++i) {
         const size_t slot = round * frames.size() + i;
-        results[slot] = Respond(frames[i].bytes, RxMeta{}, policy_, context,
+        results[slot] = Respond(frames[i].bytes, RxMeta{}, *policy_, context,
                                 request.get(), out, &sizes[slot]);
       }
     }
@@ -177,7 +187,7 @@ class NoAllocationTest : public ::testing::Test {
     }
   }
 
-  BootPolicy policy_;
+  std::unique_ptr<const PolicySnapshot> policy_;
   std::vector<Frame> requests_;
   std::vector<Frame> drops_;
 };
@@ -249,7 +259,7 @@ TEST_F(NoAllocationTest, ChecksumNotReady) {
   AllocationCounter counter;
   for (size_t i = 0; i < requests_.size(); ++i) {
     size_t size = 0;
-    results[i] = Respond(requests_[i].bytes, meta, policy_, context,
+    results[i] = Respond(requests_[i].bytes, meta, *policy_, context,
                          request.get(), out, &size);
   }
   counter.Stop();

@@ -20,6 +20,7 @@
 #include "engine/reply.h"
 #include "engine/request.h"
 #include "gtest/gtest.h"
+#include "tests/testing/compiled_policy.h"
 #include "tests/testing/packet_builder.h"
 
 namespace pxe {
@@ -42,16 +43,18 @@ const std::array<InterfaceAddress, 2> kAddresses = {
 
 // A file for every kind of client, so that every request that should be
 // answered can be.
-BootPolicy Policy() {
+const PolicySnapshot& Policy() {
   BootPolicy policy;
-  policy.boot_file = "pxelinux.0";
-  policy.boot_file_by_arch[static_cast<size_t>(ArchClass::kUefiX64)] =
+  policy.defaults.file = "pxelinux.0";
+  policy.defaults.files[static_cast<size_t>(ArchClass::kUefiX64)] =
       "efi64/syslinux.efi";
-  policy.http_url = "http://10.77.0.2/boot/efi/bootx64.efi";
-  policy.ipxe_script = "http://10.77.0.2/boot.ipxe";
+  policy.defaults.http_url = "http://10.77.0.2/boot/efi/bootx64.efi";
+  policy.defaults.ipxe_script = "http://10.77.0.2/boot.ipxe";
   policy.relay_servers.push_back(
-      {.network = Ip(10, 9, 0, 0), .prefix_length = 16, .server = kServer});
-  return policy;
+      {.relay_subnet = {.network = Ip(10, 9, 0, 0), .prefix_length = 16},
+       .server = kServer});
+  static const PolicySnapshot& snapshot = testing::Compiled(policy);
+  return snapshot;
 }
 
 class Random {
@@ -311,9 +314,33 @@ bool ArchServed(const FrameSpec& s) {
   return value > 0xFFFF || KnownArch(static_cast<uint16_t>(value));
 }
 
+// PXE 2.1 boot item (43.71: type, layer) in the concatenated option 43, or
+// empty: sub-options walked from the start, PAD skipped, END or a cut-off
+// sub-option ends the walk.
+std::vector<uint8_t> BootItem(const FrameSpec& s) {
+  std::vector<uint8_t> vendor;
+  for (const DhcpOption& o : s.options) {
+    if (o.code == 43)
+      vendor.insert(vendor.end(), o.value.begin(), o.value.end());
+  }
+  for (size_t i = 0; i < vendor.size() && vendor[i] != 255;) {
+    if (vendor[i] == 0) {
+      ++i;
+      continue;
+    }
+    if (i + 2 > vendor.size() || i + 2 + vendor[i + 1] > vendor.size()) break;
+    if (vendor[i] == 71 && vendor[i + 1] == 4) {
+      return {vendor.begin() + i + 2, vendor.begin() + i + 6};
+    }
+    i += 2 + size_t{vendor[i + 1]};
+  }
+  return {};
+}
+
 struct Verdict {
   bool booting_request = false;  // the DHCP rules say: answer
   bool answerable = false;       // ... and nothing stands in the way
+  bool ack = false;              // answered with an ACK, not an OFFER
 };
 
 Verdict Judge(const Generated& g) {
@@ -321,8 +348,16 @@ Verdict Judge(const Generated& g) {
   Verdict v;
   std::optional<std::vector<uint8_t>> type = FirstOption(s, 53);
   const int t = type && type->size() == 1 ? (*type)[0] : -1;
+  const std::vector<uint8_t> boot_item = BootItem(s);
+  // On 67 also a boot-server request (PXE 2.1 broadcast discovery after a
+  // menu): a REQUEST with 43.71 for no DHCP server (no option 50 or 54).
+  const bool boot_server_request = s.dst_port == 67 && t == 3 &&
+                                   !boot_item.empty() && !FirstOption(s, 50) &&
+                                   !FirstOption(s, 54);
   const bool type_fits_port = (s.dst_port == 67 && t == 1) ||
-                              (s.dst_port == 4011 && (t == 3 || t == 8));
+                              (s.dst_port == 4011 && (t == 3 || t == 8)) ||
+                              boot_server_request;
+  v.ack = s.dst_port == 4011 || boot_server_request;
   const std::string vc = AllOf60(s);
   const bool booting =
       vc.rfind("PXEClient", 0) == 0 || vc.rfind("HTTPClient", 0) == 0;
@@ -332,10 +367,14 @@ Verdict Judge(const Generated& g) {
       type_fits_port && booting;
   const bool checksum_ok = s.udp_checksum != FrameSpec::UdpChecksum::kWrong ||
                            g.meta.udp_checksum != UdpChecksumStatus::kUnknown;
-  const bool has_client_address =
-      s.dst_port != 4011 || s.ciaddr != 0 || s.ip_src != 0;
+  // An ACK goes to the client (ciaddr, else the source address); one
+  // relayed to 67 goes back to the relay.
+  const bool has_client_address = !v.ack || s.ciaddr != 0 || s.ip_src != 0 ||
+                                  (s.dst_port == 67 && s.giaddr != 0);
+  // Layer bit 15 asks for PXE BIS credentials, which are not served.
+  const bool bis = !boot_item.empty() && (boot_item[2] & 0x80) != 0;
   v.answerable = v.booting_request && checksum_ok && vc.size() <= 256 &&
-                 ArchServed(s) && has_client_address;
+                 ArchServed(s) && has_client_address && !bis;
   return v;
 }
 
@@ -379,7 +418,7 @@ std::vector<uint8_t> ChaddrField(const FrameSpec& s) {
   return field;
 }
 
-void CheckCase(const Generated& g, const BootPolicy& policy,
+void CheckCase(const Generated& g, const PolicySnapshot& policy,
                const ServerContext& context, Request* request, Request* reply,
                DropReason* outcome) {
   const std::vector<uint8_t> frame = BuildFrame(g.spec);
@@ -408,13 +447,15 @@ void CheckCase(const Generated& g, const BootPolicy& policy,
   const uint16_t reply_port = ReadReply({out.data(), size}, &copy, reply);
   ASSERT_NE(reply_port, 0)
       << "the reply does not parse back or its checksums are wrong";
-  const bool offer = g.spec.dst_port == 67;
+  const bool offer = !verdict.ack;
   ASSERT_EQ(reply->type,
             offer ? dhcp::MessageType::kOffer : dhcp::MessageType::kAck);
-  EXPECT_EQ(reply->frame.udp_src, offer ? kDhcpServerPort : kPxeServerPort);
-  if (offer) {
-    EXPECT_EQ(reply_port,
-              g.spec.giaddr != 0 ? kDhcpServerPort : kDhcpClientPort);
+  // Replies leave from the port the request came to.
+  EXPECT_EQ(reply->frame.udp_src, g.spec.dst_port);
+  if (g.spec.dst_port == 67 && g.spec.giaddr != 0) {
+    EXPECT_EQ(reply_port, kDhcpServerPort);  // to the relay
+  } else if (offer) {
+    EXPECT_EQ(reply_port, kDhcpClientPort);
   } else {
     EXPECT_EQ(reply_port, g.spec.src_port);
   }
@@ -449,8 +490,7 @@ void CheckCase(const Generated& g, const BootPolicy& policy,
 
 TEST(PropertyTest, GeneratedRequests) {
   Random rng(kSeed);
-  const BootPolicy policy = Policy();
-  ASSERT_TRUE(ValidatePolicy(policy).ok());
+  const PolicySnapshot& policy = Policy();
   const ServerContext context{.mac = kServerMac, .addresses = kAddresses};
   auto request = std::make_unique<Request>();
   auto reply = std::make_unique<Request>();
@@ -484,7 +524,7 @@ TEST(PropertyTest, GeneratedRequests) {
 // answered is a well-formed reply.
 TEST(PropertyTest, CorruptedFramesNeverCrash) {
   Random rng(kSeed + 1);
-  const BootPolicy policy = Policy();
+  const PolicySnapshot& policy = Policy();
   const ServerContext context{.mac = kServerMac, .addresses = kAddresses};
   FrameSpec tagged = testing::BiosIpxeDiscover();
   tagged.vlan_tci = 12;

@@ -7,6 +7,7 @@
 
 #include "engine/reply.h"
 #include "gtest/gtest.h"
+#include "tests/testing/compiled_policy.h"
 
 namespace pxe {
 namespace {
@@ -89,7 +90,8 @@ const std::vector<uint8_t> kExpectedOffer = Bytes({
 
 TEST(ReplyKnownAnswerTest, BiosDiscoverGetsExactOffer) {
   ASSERT_EQ(kDiscover.size(), 14u + 340u);
-  const BootPolicy policy{.boot_file = "pxelinux.0"};
+  const PolicySnapshot& policy =
+      testing::Compiled({.defaults = {.file = "pxelinux.0"}});
   const std::array<InterfaceAddress, 1> addresses = {
       InterfaceAddress{MakeIpv4(10, 77, 0, 2), 24}};
   const ServerContext context{.mac = {0x02, 0, 0, 0, 0, 0x02},

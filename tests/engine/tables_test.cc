@@ -3,6 +3,7 @@
 // offer shows the client's subnet).
 #include <algorithm>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "engine/hold_queue.h"
@@ -156,6 +157,9 @@ TEST(OfferTableTest, ManyMoreClientsThanCapacityStayBounded) {
 
 // --- HoldQueue ---
 
+constexpr uint64_t kMs = 1'000'000;
+using Kind = HoldQueue::Kind;
+
 std::vector<uint8_t> FrameOf(size_t size, uint8_t seed) {
   std::vector<uint8_t> frame(size);
   for (size_t i = 0; i < size; ++i) frame[i] = static_cast<uint8_t>(seed + i);
@@ -170,12 +174,20 @@ RxMeta MetaFor(uint32_t ifindex) {
                 .ifindex = ifindex};
 }
 
+// A DISCOVER held at time 0 until `deadline_ns` for the LAN server's offer.
+bool HoldAwaiting(HoldQueue& queue, std::span<const uint8_t> frame,
+                  const RxMeta& meta, const MacAddress& chaddr,
+                  uint64_t deadline_ns, uint32_t port = 0) {
+  return queue.Hold(frame, meta, chaddr, port, Kind::kAwaitOffer, 0,
+                    deadline_ns);
+}
+
 TEST(HoldQueueTest, ReleaseByChaddrCallsBackOnceWithAnIdenticalCopy) {
   HoldQueue queue(4);
   std::vector<uint8_t> frame = FrameOf(342, 7);
   const std::vector<uint8_t> original = frame;
   const MacAddress client = NthMac(1);
-  ASSERT_TRUE(queue.Hold(frame, MetaFor(3), client, 5 * kSecond));
+  ASSERT_TRUE(HoldAwaiting(queue, frame, MetaFor(3), client, 500 * kMs, 2));
   EXPECT_EQ(queue.size(), 1u);
   // The caller's buffer is reused for the next frame right away.
   std::fill(frame.begin(), frame.end(), 0xEE);
@@ -191,7 +203,9 @@ TEST(HoldQueueTest, ReleaseByChaddrCallsBackOnceWithAnIdenticalCopy) {
               original);
     EXPECT_NE(held.frame.data(), frame.data());
     EXPECT_EQ(held.chaddr, client);
-    EXPECT_EQ(held.deadline_ns, 5 * kSecond);
+    EXPECT_EQ(held.deadline_ns, 500 * kMs);
+    EXPECT_EQ(held.port, 2u);
+    EXPECT_EQ(held.kind, Kind::kAwaitOffer);
     EXPECT_TRUE(held.meta.vlan_valid);
     EXPECT_EQ(held.meta.vlan_tci, 42);
     EXPECT_EQ(held.meta.udp_checksum, UdpChecksumStatus::kVerified);
@@ -220,16 +234,16 @@ TEST(HoldQueueTest, EmptyQueueHasNoDeadline) {
 TEST(HoldQueueTest, ReleaseDueReleasesOnlyDueEntriesInAnyOrder) {
   HoldQueue queue(8);
   // Held out of deadline order.
-  const uint64_t deadlines[] = {30, 10, 50, 20, 40};
+  const uint64_t deadlines[] = {300, 100, 500, 200, 400};
   for (uint32_t i = 0; i < 5; ++i) {
-    ASSERT_TRUE(queue.Hold(FrameOf(300, static_cast<uint8_t>(i)), MetaFor(i),
-                           NthMac(i), deadlines[i] * kSecond));
+    ASSERT_TRUE(HoldAwaiting(queue, FrameOf(300, static_cast<uint8_t>(i)),
+                             MetaFor(i), NthMac(i), deadlines[i] * kMs));
   }
-  EXPECT_EQ(queue.earliest_deadline_ns(), 10 * kSecond);
+  EXPECT_EQ(queue.earliest_deadline_ns(), 100 * kMs);
 
   std::vector<MacAddress> released;
   auto record = [&](const HoldQueue::Held& held) {
-    EXPECT_LE(held.deadline_ns, 25 * kSecond);
+    EXPECT_LE(held.deadline_ns, 250 * kMs);
     // Each copy still matches its own frame.
     const std::vector<uint8_t> expected =
         FrameOf(300, static_cast<uint8_t>(held.meta.ifindex));
@@ -237,19 +251,19 @@ TEST(HoldQueueTest, ReleaseDueReleasesOnlyDueEntriesInAnyOrder) {
               expected);
     released.push_back(held.chaddr);
   };
-  queue.ReleaseDue(10 * kSecond - 1, record);
+  queue.ReleaseDue(100 * kMs - 1, record);
   EXPECT_TRUE(released.empty());
   EXPECT_EQ(queue.size(), 5u);
 
-  queue.ReleaseDue(25 * kSecond, record);
+  queue.ReleaseDue(250 * kMs, record);
   ASSERT_EQ(released.size(), 2u);
   EXPECT_TRUE((released[0] == NthMac(1) && released[1] == NthMac(3)) ||
               (released[0] == NthMac(3) && released[1] == NthMac(1)));
   EXPECT_EQ(queue.size(), 3u);
-  EXPECT_EQ(queue.earliest_deadline_ns(), 30 * kSecond);
+  EXPECT_EQ(queue.earliest_deadline_ns(), 300 * kMs);
 
   released.clear();
-  queue.ReleaseDue(50 * kSecond, [&](const HoldQueue::Held& held) {
+  queue.ReleaseDue(500 * kMs, [&](const HoldQueue::Held& held) {
     released.push_back(held.chaddr);
   });
   EXPECT_EQ(released.size(), 3u);
@@ -259,43 +273,45 @@ TEST(HoldQueueTest, ReleaseDueReleasesOnlyDueEntriesInAnyOrder) {
 
 TEST(HoldQueueTest, EarlierHoldMovesTheEarliestDeadline) {
   HoldQueue queue(4);
-  ASSERT_TRUE(queue.Hold(FrameOf(300, 0), {}, NthMac(0), 40 * kSecond));
-  EXPECT_EQ(queue.earliest_deadline_ns(), 40 * kSecond);
-  ASSERT_TRUE(queue.Hold(FrameOf(300, 1), {}, NthMac(1), 60 * kSecond));
-  EXPECT_EQ(queue.earliest_deadline_ns(), 40 * kSecond);
-  ASSERT_TRUE(queue.Hold(FrameOf(300, 2), {}, NthMac(2), 20 * kSecond));
-  EXPECT_EQ(queue.earliest_deadline_ns(), 20 * kSecond);
+  ASSERT_TRUE(HoldAwaiting(queue, FrameOf(300, 0), {}, NthMac(0), 400 * kMs));
+  EXPECT_EQ(queue.earliest_deadline_ns(), 400 * kMs);
+  ASSERT_TRUE(HoldAwaiting(queue, FrameOf(300, 1), {}, NthMac(1), 600 * kMs));
+  EXPECT_EQ(queue.earliest_deadline_ns(), 400 * kMs);
+  ASSERT_TRUE(HoldAwaiting(queue, FrameOf(300, 2), {}, NthMac(2), 200 * kMs));
+  EXPECT_EQ(queue.earliest_deadline_ns(), 200 * kMs);
 }
 
 TEST(HoldQueueTest, DeadlineIsNeverLaterThanTheEarliestHeldEntry) {
   // The worker polls until earliest_deadline_ns(): reporting a later time
   // would answer a held client late.
   HoldQueue queue(4);
-  ASSERT_TRUE(queue.Hold(FrameOf(300, 0), {}, NthMac(0), 10 * kSecond));
-  ASSERT_TRUE(queue.Hold(FrameOf(300, 1), {}, NthMac(1), 30 * kSecond));
+  ASSERT_TRUE(HoldAwaiting(queue, FrameOf(300, 0), {}, NthMac(0), 100 * kMs));
+  ASSERT_TRUE(HoldAwaiting(queue, FrameOf(300, 1), {}, NthMac(1), 300 * kMs));
   queue.Release(NthMac(0), [](const HoldQueue::Held&) {});
-  EXPECT_LE(queue.earliest_deadline_ns(), 30 * kSecond);
+  EXPECT_LE(queue.earliest_deadline_ns(), 300 * kMs);
   // Waking early releases nothing, and then the deadline is exact.
   int calls = 0;
-  queue.ReleaseDue(20 * kSecond, [&](const HoldQueue::Held&) { ++calls; });
+  queue.ReleaseDue(200 * kMs, [&](const HoldQueue::Held&) { ++calls; });
   EXPECT_EQ(calls, 0);
-  EXPECT_EQ(queue.earliest_deadline_ns(), 30 * kSecond);
-  queue.ReleaseDue(30 * kSecond, [&](const HoldQueue::Held&) { ++calls; });
+  EXPECT_EQ(queue.earliest_deadline_ns(), 300 * kMs);
+  queue.ReleaseDue(300 * kMs, [&](const HoldQueue::Held&) { ++calls; });
   EXPECT_EQ(calls, 1);
 }
 
 TEST(HoldQueueTest, RetransmitReplacesTheFrameWithoutExtendingTheDeadline) {
   HoldQueue queue(4);
   const MacAddress client = NthMac(1);
-  ASSERT_TRUE(queue.Hold(FrameOf(300, 1), MetaFor(1), client, 10 * kSecond));
-  ASSERT_TRUE(queue.Hold(FrameOf(320, 2), MetaFor(2), client, 14 * kSecond));
+  ASSERT_TRUE(
+      HoldAwaiting(queue, FrameOf(300, 1), MetaFor(1), client, 100 * kMs));
+  ASSERT_TRUE(queue.Hold(FrameOf(320, 2), MetaFor(2), client, 0,
+                         Kind::kAwaitOffer, 60 * kMs, 140 * kMs));
   EXPECT_EQ(queue.size(), 1u);
-  EXPECT_EQ(queue.earliest_deadline_ns(), 10 * kSecond);
+  EXPECT_EQ(queue.earliest_deadline_ns(), 100 * kMs);
 
   int calls = 0;
-  queue.ReleaseDue(10 * kSecond, [&](const HoldQueue::Held& held) {
+  queue.ReleaseDue(139 * kMs, [&](const HoldQueue::Held& held) {
     ++calls;
-    EXPECT_EQ(held.deadline_ns, 10 * kSecond);
+    EXPECT_EQ(held.deadline_ns, 100 * kMs);
     EXPECT_EQ(std::vector<uint8_t>(held.frame.begin(), held.frame.end()),
               FrameOf(320, 2));
     EXPECT_EQ(held.meta.ifindex, 2u);
@@ -306,35 +322,35 @@ TEST(HoldQueueTest, RetransmitReplacesTheFrameWithoutExtendingTheDeadline) {
 
 TEST(HoldQueueTest, FullPoolRefusesNewClientsButTakesRetransmits) {
   HoldQueue queue(2);
-  ASSERT_TRUE(queue.Hold(FrameOf(300, 0), {}, NthMac(0), 10 * kSecond));
-  ASSERT_TRUE(queue.Hold(FrameOf(300, 1), {}, NthMac(1), 20 * kSecond));
-  EXPECT_FALSE(queue.Hold(FrameOf(300, 2), {}, NthMac(2), 5 * kSecond));
+  ASSERT_TRUE(HoldAwaiting(queue, FrameOf(300, 0), {}, NthMac(0), 100 * kMs));
+  ASSERT_TRUE(HoldAwaiting(queue, FrameOf(300, 1), {}, NthMac(1), 200 * kMs));
+  EXPECT_FALSE(HoldAwaiting(queue, FrameOf(300, 2), {}, NthMac(2), 50 * kMs));
   EXPECT_EQ(queue.size(), 2u);
   // The refused hold left no trace.
-  EXPECT_EQ(queue.earliest_deadline_ns(), 10 * kSecond);
+  EXPECT_EQ(queue.earliest_deadline_ns(), 100 * kMs);
   int calls = 0;
   queue.Release(NthMac(2), [&](const HoldQueue::Held&) { ++calls; });
   EXPECT_EQ(calls, 0);
   // A held client's retransmit still fits.
-  EXPECT_TRUE(queue.Hold(FrameOf(300, 3), {}, NthMac(1), 30 * kSecond));
+  EXPECT_TRUE(HoldAwaiting(queue, FrameOf(300, 3), {}, NthMac(1), 300 * kMs));
   EXPECT_EQ(queue.size(), 2u);
   // A slot freed is usable again.
   queue.Release(NthMac(0), [&](const HoldQueue::Held&) { ++calls; });
   EXPECT_EQ(calls, 1);
-  EXPECT_TRUE(queue.Hold(FrameOf(300, 2), {}, NthMac(2), 40 * kSecond));
+  EXPECT_TRUE(HoldAwaiting(queue, FrameOf(300, 2), {}, NthMac(2), 400 * kMs));
   EXPECT_EQ(queue.size(), 2u);
 }
 
 TEST(HoldQueueTest, OversizeFrameIsRefused) {
   HoldQueue queue(2);
-  EXPECT_TRUE(
-      queue.Hold(FrameOf(HoldQueue::kMaxFrameSize, 0), {}, NthMac(0), kSecond));
-  EXPECT_FALSE(queue.Hold(FrameOf(HoldQueue::kMaxFrameSize + 1, 1), {},
-                          NthMac(1), kSecond));
+  EXPECT_TRUE(HoldAwaiting(queue, FrameOf(HoldQueue::kMaxFrameSize, 0), {},
+                           NthMac(0), 100 * kMs));
+  EXPECT_FALSE(HoldAwaiting(queue, FrameOf(HoldQueue::kMaxFrameSize + 1, 1), {},
+                            NthMac(1), 100 * kMs));
   EXPECT_EQ(queue.size(), 1u);
   // Also for a held client: its first frame stays.
-  EXPECT_FALSE(queue.Hold(FrameOf(HoldQueue::kMaxFrameSize + 1, 2), {},
-                          NthMac(0), kSecond));
+  EXPECT_FALSE(HoldAwaiting(queue, FrameOf(HoldQueue::kMaxFrameSize + 1, 2), {},
+                            NthMac(0), 100 * kMs));
   int calls = 0;
   queue.Release(NthMac(0), [&](const HoldQueue::Held& held) {
     ++calls;

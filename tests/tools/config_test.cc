@@ -31,11 +31,11 @@ std::string ErrorOf(std::initializer_list<const char*> args) {
 }
 
 const std::string& BootFileFor(const DaemonConfig& config, ArchClass arch) {
-  return config.policy.boot_file_by_arch[static_cast<size_t>(arch)];
+  return config.policy.defaults.files[static_cast<size_t>(arch)];
 }
 
 const std::string& HttpUrlFor(const DaemonConfig& config, ArchClass arch) {
-  return config.policy.http_url_by_arch[static_cast<size_t>(arch)];
+  return config.policy.defaults.http_urls[static_cast<size_t>(arch)];
 }
 
 TEST(ParseCommandLineTest, OriginalCommandLineVerbatim) {
@@ -48,9 +48,9 @@ TEST(ParseCommandLineTest, OriginalCommandLineVerbatim) {
   EXPECT_TRUE(config->foreground);  // -d implies the foreground
   EXPECT_THAT(config->interfaces, ElementsAre("eth0"));
   EXPECT_EQ(config->policy.listen_address, 0x0A000002u);
-  EXPECT_EQ(config->policy.tftp_server, 0x0A000003u);
+  EXPECT_EQ(config->policy.defaults.tftp_server, 0x0A000003u);
   EXPECT_EQ(config->policy.offer_broadcast, 0x0A0000FFu);
-  EXPECT_EQ(config->policy.boot_file, "pxelinux.0");
+  EXPECT_EQ(config->policy.defaults.file, "pxelinux.0");
   EXPECT_TRUE(config->replay_path.empty());
   EXPECT_TRUE(config->replay_addresses.empty());
 }
@@ -62,15 +62,15 @@ TEST(ParseCommandLineTest, OnlyTheBootFileGivesTheDocumentedDefaults) {
   EXPECT_FALSE(config->debug);
   EXPECT_FALSE(config->foreground);
   EXPECT_TRUE(config->interfaces.empty());
-  EXPECT_EQ(config->policy.boot_file, "pxelinux.0");
+  EXPECT_EQ(config->policy.defaults.file, "pxelinux.0");
   EXPECT_EQ(config->policy.listen_address, 0u);
-  EXPECT_EQ(config->policy.tftp_server, 0u);
+  EXPECT_EQ(config->policy.defaults.tftp_server, 0u);
   EXPECT_EQ(config->policy.offer_broadcast, 0xFFFFFFFFu);
   EXPECT_EQ(config->policy.uefi_offer_style, UefiOfferStyle::kBinl);
-  EXPECT_TRUE(config->policy.http_url.empty());
+  EXPECT_TRUE(config->policy.defaults.http_url.empty());
   EXPECT_TRUE(config->policy.relay_servers.empty());
   // The --help text promises these.
-  EXPECT_EQ(config->worker.offer_hold_ns, 300'000'000u);
+  EXPECT_EQ(config->worker.responder.offer_hold_ns, 300'000'000u);
   EXPECT_EQ(config->ring.rx_frames, 16384u);
 }
 
@@ -80,7 +80,7 @@ TEST(ParseCommandLineTest, CombinedDebugAndInterfaceFlags) {
   EXPECT_TRUE(config->debug);
   EXPECT_TRUE(config->foreground);
   EXPECT_THAT(config->interfaces, ElementsAre("eth0"));
-  EXPECT_EQ(config->policy.boot_file, "pxelinux.0");
+  EXPECT_EQ(config->policy.defaults.file, "pxelinux.0");
 }
 
 TEST(ParseCommandLineTest, CombinedDebugAndInterfaceWithAttachedValue) {
@@ -96,7 +96,7 @@ TEST(ParseCommandLineTest, AttachedShortOptionValues) {
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_THAT(config->interfaces, ElementsAre("eth0"));
   EXPECT_EQ(config->policy.listen_address, 0x0A000002u);
-  EXPECT_EQ(config->policy.tftp_server, 0x0A000003u);
+  EXPECT_EQ(config->policy.defaults.tftp_server, 0x0A000003u);
   EXPECT_EQ(config->policy.offer_broadcast, 0x0A0000FFu);
   EXPECT_FALSE(config->debug);
 }
@@ -115,7 +115,7 @@ TEST(ParseCommandLineTest, LongOptionsWithEqualsOrSeparateValue) {
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_THAT(config->interfaces, ElementsAre("x"));
   EXPECT_EQ(config->policy.listen_address, 0x0A000002u);
-  EXPECT_EQ(config->policy.tftp_server, 0x0A000003u);
+  EXPECT_EQ(config->policy.defaults.tftp_server, 0x0A000003u);
   EXPECT_EQ(config->policy.offer_broadcast, 0x0A0000FFu);
   EXPECT_TRUE(config->debug);
 }
@@ -128,14 +128,14 @@ TEST(ParseCommandLineTest, BootFileForOneArchitecture) {
   EXPECT_EQ(BootFileFor(*config, ArchClass::kUefiX64), "ipxe.efi");
   EXPECT_EQ(BootFileFor(*config, ArchClass::kBios), "undionly.kpxe");
   EXPECT_EQ(BootFileFor(*config, ArchClass::kUefiArm64), "");
-  EXPECT_EQ(config->policy.boot_file, "pxelinux.0");
+  EXPECT_EQ(config->policy.defaults.file, "pxelinux.0");
 }
 
 TEST(ParseCommandLineTest, PerArchitectureBootFileIsEnoughWithoutNbpName) {
   absl::StatusOr<DaemonConfig> config =
       Parse({"--boot-file", "uefi-x64=ipxe.efi"});
   ASSERT_TRUE(config.ok()) << config.status();
-  EXPECT_EQ(config->policy.boot_file, "");
+  EXPECT_EQ(config->policy.defaults.file, "");
   EXPECT_EQ(BootFileFor(*config, ArchClass::kUefiX64), "ipxe.efi");
 }
 
@@ -144,7 +144,7 @@ TEST(ParseCommandLineTest, HttpUrlForAllAndForOneArchitecture) {
       Parse({"--http-url", "http://10.0.0.2/boot.efi", "--http-url",
              "uefi-arm64=http://10.0.0.2/arm64.efi"});
   ASSERT_TRUE(config.ok()) << config.status();
-  EXPECT_EQ(config->policy.http_url, "http://10.0.0.2/boot.efi");
+  EXPECT_EQ(config->policy.defaults.http_url, "http://10.0.0.2/boot.efi");
   EXPECT_EQ(HttpUrlFor(*config, ArchClass::kUefiArm64),
             "http://10.0.0.2/arm64.efi");
   EXPECT_EQ(HttpUrlFor(*config, ArchClass::kUefiX64), "");
@@ -155,15 +155,15 @@ TEST(ParseCommandLineTest, HttpUrlWithEqualsInQueryIsNotAnArchitecture) {
   absl::StatusOr<DaemonConfig> config =
       Parse({"--http-url=http://h/boot.ipxe?mac=1"});
   ASSERT_TRUE(config.ok()) << config.status();
-  EXPECT_EQ(config->policy.http_url, "http://h/boot.ipxe?mac=1");
+  EXPECT_EQ(config->policy.defaults.http_url, "http://h/boot.ipxe?mac=1");
 }
 
 TEST(ParseCommandLineTest, IpxeScript) {
   absl::StatusOr<DaemonConfig> config =
       Parse({"--ipxe-script", "http://10.0.0.2/boot.ipxe", "undionly.kpxe"});
   ASSERT_TRUE(config.ok()) << config.status();
-  EXPECT_EQ(config->policy.ipxe_script, "http://10.0.0.2/boot.ipxe");
-  EXPECT_EQ(config->policy.boot_file, "undionly.kpxe");
+  EXPECT_EQ(config->policy.defaults.ipxe_script, "http://10.0.0.2/boot.ipxe");
+  EXPECT_EQ(config->policy.defaults.file, "undionly.kpxe");
 }
 
 TEST(ParseCommandLineTest, UefiOfferStyles) {
@@ -186,12 +186,12 @@ TEST(ParseCommandLineTest, RelayServer) {
              "10.2.3.0=10.0.0.6", "a.0"});
   ASSERT_TRUE(config.ok()) << config.status();
   ASSERT_EQ(config->policy.relay_servers.size(), 2u);
-  EXPECT_EQ(config->policy.relay_servers[0].network, 0x0A010000u);
-  EXPECT_EQ(config->policy.relay_servers[0].prefix_length, 16);
+  EXPECT_EQ(config->policy.relay_servers[0].relay_subnet.network, 0x0A010000u);
+  EXPECT_EQ(config->policy.relay_servers[0].relay_subnet.prefix_length, 16);
   EXPECT_EQ(config->policy.relay_servers[0].server, 0x0A000005u);
   // Without /LEN the prefix is 24.
-  EXPECT_EQ(config->policy.relay_servers[1].network, 0x0A020300u);
-  EXPECT_EQ(config->policy.relay_servers[1].prefix_length, 24);
+  EXPECT_EQ(config->policy.relay_servers[1].relay_subnet.network, 0x0A020300u);
+  EXPECT_EQ(config->policy.relay_servers[1].relay_subnet.prefix_length, 24);
   EXPECT_EQ(config->policy.relay_servers[1].server, 0x0A000006u);
 }
 
@@ -208,16 +208,16 @@ TEST(ParseCommandLineTest, OfferHoldMilliseconds) {
   absl::StatusOr<DaemonConfig> config =
       Parse({"--offer-hold-ms", "150", "a.0"});
   ASSERT_TRUE(config.ok()) << config.status();
-  EXPECT_EQ(config->worker.offer_hold_ns, 150'000'000u);
+  EXPECT_EQ(config->worker.responder.offer_hold_ns, 150'000'000u);
 
   absl::StatusOr<DaemonConfig> never = Parse({"--offer-hold-ms=0", "a.0"});
   ASSERT_TRUE(never.ok()) << never.status();
-  EXPECT_EQ(never->worker.offer_hold_ns, 0u);
+  EXPECT_EQ(never->worker.responder.offer_hold_ns, 0u);
 
   absl::StatusOr<DaemonConfig> longest =
       Parse({"--offer-hold-ms", "1500", "a.0"});
   ASSERT_TRUE(longest.ok()) << longest.status();
-  EXPECT_EQ(longest->worker.offer_hold_ns, 1'500'000'000u);
+  EXPECT_EQ(longest->worker.responder.offer_hold_ns, 1'500'000'000u);
 
   for (const char* bad : {"1501", "-1", "abc", ""}) {
     SCOPED_TRACE(bad);
@@ -410,7 +410,7 @@ TEST(ParseCommandLineTest, BootFileOf127BytesFitsAnd128DoesNot) {
   const std::string fits(127, 'f');
   absl::StatusOr<DaemonConfig> config = Parse({fits.c_str()});
   ASSERT_TRUE(config.ok()) << config.status();
-  EXPECT_EQ(config->policy.boot_file, fits);
+  EXPECT_EQ(config->policy.defaults.file, fits);
 
   const std::string too_long(128, 'f');
   const std::string error = ErrorOf({too_long.c_str()});
@@ -427,7 +427,7 @@ TEST(ParseCommandLineTest, UrlOf255BytesFitsAnd256DoesNot) {
   const std::string fits = prefix + std::string(255 - prefix.size(), 'u');
   absl::StatusOr<DaemonConfig> config = Parse({"--http-url", fits.c_str()});
   ASSERT_TRUE(config.ok()) << config.status();
-  EXPECT_EQ(config->policy.http_url, fits);
+  EXPECT_EQ(config->policy.defaults.http_url, fits);
 
   const std::string too_long = fits + "u";
   std::string error = ErrorOf({"--http-url", too_long.c_str()});
@@ -451,7 +451,7 @@ TEST(ParseCommandLineTest, DoubleDashEndsOptions) {
   absl::StatusOr<DaemonConfig> config = Parse({"-d", "--", "-boot.0"});
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_TRUE(config->debug);
-  EXPECT_EQ(config->policy.boot_file, "-boot.0");
+  EXPECT_EQ(config->policy.defaults.file, "-boot.0");
 
   // After "--", "-i" is a second name, not an option.
   const std::string error = ErrorOf({"--", "pxelinux.0", "-i"});
@@ -462,7 +462,7 @@ TEST(ParseCommandLineTest, NbpNameMayComeBeforeOptions) {
   absl::StatusOr<DaemonConfig> config =
       Parse({"pxelinux.0", "-i", "eth0", "-d"});
   ASSERT_TRUE(config.ok()) << config.status();
-  EXPECT_EQ(config->policy.boot_file, "pxelinux.0");
+  EXPECT_EQ(config->policy.defaults.file, "pxelinux.0");
   EXPECT_THAT(config->interfaces, ElementsAre("eth0"));
   EXPECT_TRUE(config->debug);
 }

@@ -117,7 +117,7 @@ class ReplayTest : public ::testing::TestWithParam<std::string> {
 
   DaemonConfig ConfigWriting(const std::string& out) const {
     DaemonConfig config;
-    config.policy.boot_file = "pxelinux.0";
+    config.policy.defaults.file = "pxelinux.0";
     config.replay_path = Capture();
     config.write_path = out;
     config.replay_addresses = {
@@ -240,7 +240,7 @@ INSTANTIATE_TEST_SUITE_P(RealFirmware, ReplayTest,
 
 TEST(RunReplayTest, MissingCaptureNamesThePath) {
   DaemonConfig config;
-  config.policy.boot_file = "pxelinux.0";
+  config.policy.defaults.file = "pxelinux.0";
   config.replay_path = "/nonexistent/pxe-replay-test.pcap";
   config.replay_addresses = {{.address = kReplayAddress}};
   MemoryStream out;
@@ -254,7 +254,7 @@ TEST(RunReplayTest, UnwritableOutputNamesThePath) {
   TempDir dir;
   ASSERT_TRUE(dir.ok());
   DaemonConfig config;
-  config.policy.boot_file = "pxelinux.0";
+  config.policy.defaults.file = "pxelinux.0";
   config.replay_path = DataFile("bios-ipxe-proxy-offer.pcap");
   config.write_path = dir.File("no-such-dir/out.pcap");
   config.replay_addresses = {{.address = kReplayAddress}};
@@ -274,7 +274,7 @@ TEST(RunReplayTest, NotAPcapIsAnError) {
   std::fputs("not a capture\n", f);
   std::fclose(f);
   DaemonConfig config;
-  config.policy.boot_file = "pxelinux.0";
+  config.policy.defaults.file = "pxelinux.0";
   config.replay_path = path;
   config.replay_addresses = {{.address = kReplayAddress}};
   MemoryStream out;

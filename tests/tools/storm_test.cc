@@ -17,10 +17,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/client_request.h"
+#include "engine/policy_snapshot.h"
 #include "engine/reply.h"
 #include "engine/request.h"
 #include "gtest/gtest.h"
 #include "tests/testing/allocation_counter.h"
+#include "tests/testing/compiled_policy.h"
 #include "tests/testing/packet_builder.h"
 #include "tools/storm/arp.h"
 #include "tools/storm/client_identity.h"
@@ -65,9 +67,10 @@ Mix Only(ClientType type) {
 // sends, as pxe-pdhcp would on an interface at 10.77.0.1/16.
 class FakeProxy {
  public:
-  FakeProxy() {
-    policy_.boot_file = "pxelinux.0";
-    policy_.http_url = "http://10.77.0.1/boot.efi";
+  FakeProxy()
+      : policy_(pxe::testing::CompileOrDie(
+            {.defaults = {.file = "pxelinux.0",
+                          .http_url = "http://10.77.0.1/boot.efi"}})) {
     context_.mac = kServerMac;
     context_.addresses = addresses_;
   }
@@ -76,7 +79,7 @@ class FakeProxy {
   std::vector<uint8_t> Answer(std::span<const uint8_t> frame) {
     std::array<uint8_t, kMaxReplyFrameSize> out;
     size_t size = 0;
-    if (Respond(frame, RxMeta{}, policy_, context_, scratch_.get(), out,
+    if (Respond(frame, RxMeta{}, *policy_, context_, scratch_.get(), out,
                 &size) != DropReason::kNone) {
       return {};
     }
@@ -84,7 +87,7 @@ class FakeProxy {
   }
 
  private:
-  BootPolicy policy_;
+  std::unique_ptr<const PolicySnapshot> policy_;
   std::array<InterfaceAddress, 1> addresses_ = {
       InterfaceAddress{.address = kServerIp, .prefix_length = 16}};
   ServerContext context_;
