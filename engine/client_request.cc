@@ -53,7 +53,9 @@ class OptionWriter {
 size_t OptionsLength(const ClientRequestSpec& spec) {
   if (spec.arch_codes.size() * 2 > kMaxOptionLength ||
       spec.vendor_class.size() > kMaxOptionLength ||
-      spec.parameter_request_list.size() > kMaxOptionLength) {
+      spec.parameter_request_list.size() > kMaxOptionLength ||
+      spec.user_class.size() > kMaxOptionLength ||
+      spec.relay_agent_info.size() > kMaxOptionLength) {
     return 0;
   }
   size_t n = 3 + 1;  // 53, END
@@ -62,6 +64,8 @@ size_t OptionsLength(const ClientRequestSpec& spec) {
   if (spec.undi) n += 2 + 3;
   if (!spec.vendor_class.empty()) n += 2 + spec.vendor_class.size();
   if (spec.ipxe) n += 2 + kIpxeUserClass.size() + 2 + kIpxeFeatures.size();
+  if (!spec.ipxe && !spec.user_class.empty()) n += 2 + spec.user_class.size();
+  if (!spec.relay_agent_info.empty()) n += 2 + spec.relay_agent_info.size();
   if (!spec.parameter_request_list.empty()) {
     n += 2 + spec.parameter_request_list.size();
   }
@@ -91,7 +95,11 @@ void WriteOptions(const ClientRequestSpec& spec, uint8_t* p) {
   if (!spec.vendor_class.empty()) {
     w.Option(dhcp::kVendorClass, spec.vendor_class);
   }
-  if (spec.ipxe) w.Option(dhcp::kUserClass, kIpxeUserClass);
+  if (spec.ipxe) {
+    w.Option(dhcp::kUserClass, kIpxeUserClass);
+  } else if (!spec.user_class.empty()) {
+    w.Option(dhcp::kUserClass, spec.user_class);
+  }
   if (!spec.parameter_request_list.empty()) {
     w.Option(kParameterRequestList, spec.parameter_request_list);
   }
@@ -107,6 +115,10 @@ void WriteOptions(const ClientRequestSpec& spec, uint8_t* p) {
     w.Header(dhcp::kVendorSpecific, 2 + spec.boot_item->size() + 1);
     w.Option(dhcp::kPxeBootItem, *spec.boot_item);
     w.U8(dhcp::kEnd);
+  }
+  // RFC 3046 §2.1: the relay agent's option comes last, before END.
+  if (!spec.relay_agent_info.empty()) {
+    w.Option(dhcp::kRelayAgentInfo, spec.relay_agent_info);
   }
   w.U8(dhcp::kEnd);
 }

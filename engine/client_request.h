@@ -62,7 +62,7 @@ struct ClientRequestSpec {
   bool dont_fragment = false;  // EDK2 sets DF on its 4011 request
   uint16_t ip_id = 0;
 
-  // Options, written in this order: 53 57 93 94 60 77 55 175 97 43 END.
+  // Options, written in this order: 53 57 93 94 60 77 55 175 97 43 82 END.
   uint16_t max_message_size = 1472;  // option 57; 0 = omit
   // Option 93, each code 16-bit big-endian; empty = omit. At most 127 codes.
   std::span<const uint16_t> arch_codes = kBiosArch;
@@ -72,16 +72,24 @@ struct ClientRequestSpec {
   std::optional<std::array<uint8_t, 2>> undi = std::array<uint8_t, 2>{2, 1};
   // Option 77 "iPXE" and option 175 kIpxeFeatures.
   bool ipxe = false;
+  // Option 77 with this text when `ipxe` is false (a user class set with
+  // ipxe's "set user-class", or another firmware's); empty = omit.
+  std::string_view user_class;
   std::span<const uint8_t> parameter_request_list = kPxeParameterRequestList;
   // Option 97: type 0 and these 16 bytes; nullopt = omit.
   std::optional<std::array<uint8_t, 16>> uuid;
   // Option 43 = {71, 4, item type (2), layer (2), END}: the boot item a 4011
   // request asks for (iPXE sends 80 00 00 00); nullopt = omit.
   std::optional<std::array<uint8_t, 4>> boot_item;
+  // Option 82 as a relay agent or a snooping switch appends it: the
+  // sub-options (1 circuit id, 2 remote id, ...) verbatim; empty = omit.
+  std::span<const uint8_t> relay_agent_info;
 };
 
 // Room for any request BuildClientRequest() accepts (the longest lists and
-// every option come to about 1.1 KB; the test checks it).
+// every option come to about 1.1 KB; the test checks it), except one with
+// both a 255-byte user_class and a 255-byte relay_agent_info on top, which
+// passes an Ethernet frame: BuildClientRequest() returns 0 for it.
 inline constexpr size_t kMaxClientRequestFrameSize = 1518;
 
 // Writes the frame: Ethernet (optional 802.1Q tag), IPv4 (IHL 5, TTL 64,

@@ -4,10 +4,12 @@
 
 #include <optional>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "engine/status_macros.h"
 #include "tools/arg_reader.h"
+#include "tools/policy_file.h"
 
 namespace pxe {
 namespace {
@@ -24,6 +26,8 @@ std::optional<std::pair<ArchClass, std::string>> SplitArch(
   return std::make_pair(*arch, std::string(text.substr(eq + 1)));
 }
 
+}  // namespace
+
 std::string ArchList() {
   std::string out;
   for (size_t i = 0; i < kArchClassCount; ++i) {
@@ -32,8 +36,6 @@ std::string ArchList() {
   }
   return out;
 }
-
-}  // namespace
 
 absl::StatusOr<uint32_t> ParseIpv4(std::string_view text) {
   in_addr addr{};
@@ -65,16 +67,39 @@ absl::StatusOr<InterfaceAddress> ParseIpv4Prefix(std::string_view text,
 std::string VersionText() { return absl::StrCat("pxe-pdhcp ", kVersion); }
 
 std::string UsageText() {
+  // The defaults as the structs define them, so this text cannot drift.
+  const uint64_t hold_ms = ResponderOptions{}.offer_hold_ns / 1'000'000;
+  const uint32_t rx_frames = RingOptions{}.rx_frames;
+  const uint64_t busy_us = WorkerOptions{}.busy_poll_ns / 1'000;
   return absl::StrCat(
       "usage: pxe-pdhcp [-d] [-i interface] [-l listen address] "
       "[-t tftp address]\n"
       "                 [-b broadcast address] [options] <nbp name>\n"
+      "       pxe-pdhcp -c FILE [flags] [<nbp name>]\n"
+      "       pxe-pdhcp [-c FILE] [flags] --check-config\n"
+      "       pxe-pdhcp [-c FILE] [flags] --explain mac=MAC arch=ARCH "
+      "[FIELD=VALUE...]\n"
       "\n"
       "Proxy DHCP server for PXE network boot: answers only PXE and HTTP-boot\n"
       "clients with boot data (never an IP address), beside any DHCP server.\n"
       "\n"
+      "  -c, --config FILE        read the TOML configuration FILE (e.g.\n"
+      "                           /etc/pxe-pdhcp/pxe-pdhcp.toml; without -c "
+      "no\n"
+      "                           file is read); flags override its values\n"
+      "      --check-config       load, check and print the configuration; "
+      "exit\n"
+      "                           0 if it is valid, 1 if not\n"
+      "      --explain FIELD=VALUE...  which rule a client matches and the "
+      "reply\n"
+      "                           it would get, without a network; exit 0 if\n"
+      "                           answered, 3 if not. FIELDs: mac arch subnet\n"
+      "                           vendor_class user_class uuid interface vlan\n"
+      "                           circuit_id remote_id port (67|4011) type\n"
+      "                           (discover|request)\n"
       "  -d, --debug              stay in the foreground, log every client\n"
-      "  -i, --interface IF       interface to serve (repeatable)\n"
+      "  -i, --interface IF       interface to serve (repeatable; replaces\n"
+      "                           the file's list)\n"
       "  -l, --listen ADDR        address to answer from when the client's\n"
       "                           subnet does not pick one (default: the\n"
       "                           interface's primary address)\n"
@@ -82,7 +107,8 @@ std::string UsageText() {
       "address)\n"
       "  -b, --broadcast ADDR     destination of offers (default "
       "255.255.255.255)\n"
-      "  <nbp name>               boot file for every PXE client\n"
+      "  <nbp name>               boot file for every PXE client (over the\n"
+      "                           file's [boot] file)\n"
       "      --boot-file ARCH=PATH  boot file for one architecture; ARCH is "
       "one of\n"
       "                           ",
@@ -98,13 +124,18 @@ std::string UsageText() {
       "      --offer-hold-ms MS   on interfaces with several addresses, wait "
       "up to\n"
       "                           MS for the DHCP server's offer to pick the\n"
-      "                           client's subnet (default 300, 0 = never)\n"
-      "      --rx-ring-frames N   receive ring slots per worker (default "
-      "16384)\n"
+      "                           client's subnet (default ",
+      hold_ms,
+      ", 0 = never)\n"
+      "      --rx-ring-frames N   receive ring slots per worker (default ",
+      rx_frames,
+      ")\n"
       "      --workers N          worker threads (default: one per core)\n"
       "      --busy-poll USEC     spin up to USEC on the rings before "
       "sleeping\n"
-      "                           (lower latency, a busy core; default 0)\n"
+      "                           (lower latency, a busy core; default ",
+      busy_us,
+      ")\n"
       "      --foreground         do not daemonize (for systemd)\n"
       "      --replay FILE        run over a pcap capture instead of an "
       "interface\n"
@@ -115,16 +146,63 @@ std::string UsageText() {
       "  -V, --version            the version\n");
 }
 
-absl::StatusOr<DaemonConfig> ParseCommandLine(
+namespace {
+
+// One option of the command line, with its canonical long name.
+struct Flag {
+  std::string_view name;   // "tftp-server" for -t too
+  std::string_view word;   // as written, for messages
+  std::string_view value;  // empty for switches
+};
+
+struct FlagSpec {
+  std::string_view name;
+  char short_name;  // 0: long form only
+  bool takes_value;
+};
+
+constexpr FlagSpec kFlags[] = {
+    {"help", 'h', false},        {"version", 'V', false},
+    {"debug", 'd', false},       {"foreground", 0, false},
+    {"config", 'c', true},       {"check-config", 0, false},
+    {"explain", 0, false},       {"interface", 'i', true},
+    {"listen", 'l', true},       {"tftp-server", 't', true},
+    {"broadcast", 'b', true},    {"boot-file", 0, true},
+    {"http-url", 0, true},       {"ipxe-script", 0, true},
+    {"uefi-offer", 0, true},     {"relay-server", 0, true},
+    {"offer-hold-ms", 0, true},  {"rx-ring-frames", 0, true},
+    {"workers", 0, true},        {"busy-poll", 0, true},
+    {"replay", 0, true},         {"write", 0, true},
+    {"replay-address", 0, true},
+};
+
+const FlagSpec* FindFlag(std::string_view name, bool long_form) {
+  for (const FlagSpec& f : kFlags) {
+    if (long_form ? f.name == name
+                  : name.size() == 1 && f.short_name == name[0]) {
+      return &f;
+    }
+  }
+  return nullptr;
+}
+
+struct CommandLine {
+  std::vector<Flag> flags;  // in order: a later one wins
+  std::vector<std::string_view> positional;
+};
+
+// Splits argv into options and positional words, as getopt would: "-t A",
+// "-tA", "--tftp-server A", "--tftp-server=A", switches combined ("-di
+// eth0"), "--" ends the options.
+absl::StatusOr<CommandLine> SplitCommandLine(
     std::span<const char* const> args) {
-  DaemonConfig config;
+  CommandLine line;
   ArgReader reader(args);
-  std::vector<std::string> positional;
   bool options_done = false;
   while (!reader.Done()) {
-    std::string_view arg = reader.Next();
+    const std::string_view arg = reader.Next();
     if (options_done || arg.size() < 2 || arg[0] != '-') {
-      positional.emplace_back(arg);
+      line.positional.push_back(arg);
       continue;
     }
     if (arg == "--") {
@@ -132,161 +210,312 @@ absl::StatusOr<DaemonConfig> ParseCommandLine(
       continue;
     }
     auto [name, inline_value] = SplitOptionWord(arg);
-    if (name == "d" && inline_value && !arg.starts_with("--")) {
-      // "-di eth0": flags combined as getopt allows.
-      config.debug = true;
-      name = arg.substr(2, 1);
-      inline_value.reset();
-      if (arg.size() > 3) inline_value = arg.substr(3);
-    }
-    auto value = [&]() { return reader.Value(arg, inline_value); };
-    // Switches take no value: "--foreground=no" is a mistake, not a no.
-    const bool is_switch = name == "h" || name == "help" || name == "V" ||
-                           name == "version" || name == "d" ||
-                           name == "debug" || name == "foreground";
-    if (is_switch && inline_value && arg.starts_with("--")) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("option --", Sv(name), " takes no value"));
-    }
-    if (name == "h" || name == "help") {
-      config.action = DaemonConfig::Action::kHelp;
-    } else if (name == "V" || name == "version") {
-      config.action = DaemonConfig::Action::kVersion;
-    } else if (name == "d" || name == "debug") {
-      config.debug = true;
-    } else if (name == "foreground") {
-      config.foreground = true;
-    } else if (name == "i" || name == "interface") {
-      PXE_ASSIGN_OR_RETURN(std::string_view v, value());
-      if (v.empty()) {
-        return absl::InvalidArgumentError("-i needs an interface name");
-      }
-      config.interfaces.emplace_back(v);
-    } else if (name == "l" || name == "listen") {
-      PXE_ASSIGN_OR_RETURN(std::string_view v, value());
-      PXE_ASSIGN_OR_RETURN(config.policy.listen_address, ParseIpv4(v));
-    } else if (name == "t" || name == "tftp-server") {
-      PXE_ASSIGN_OR_RETURN(std::string_view v, value());
-      PXE_ASSIGN_OR_RETURN(config.policy.defaults.tftp_server, ParseIpv4(v));
-    } else if (name == "b" || name == "broadcast") {
-      PXE_ASSIGN_OR_RETURN(std::string_view v, value());
-      PXE_ASSIGN_OR_RETURN(config.policy.offer_broadcast, ParseIpv4(v));
-    } else if (name == "boot-file") {
-      PXE_ASSIGN_OR_RETURN(std::string_view v, value());
-      auto split = SplitArch(v);
-      if (!split) {
+    const bool long_form = arg.starts_with("--");
+    while (true) {
+      const FlagSpec* spec = FindFlag(name, long_form);
+      if (spec == nullptr) {
         return absl::InvalidArgumentError(
-            absl::StrCat("--boot-file wants ARCH=PATH with ARCH one of ",
-                         ArchList(), "; got \"", Sv(v), "\""));
+            absl::StrCat("unknown option ", Sv(arg), " (see --help)"));
       }
-      config.policy.defaults.files[static_cast<size_t>(split->first)] =
-          split->second;
-    } else if (name == "http-url") {
-      PXE_ASSIGN_OR_RETURN(std::string_view v, value());
-      if (auto split = SplitArch(v)) {
-        config.policy.defaults.http_urls[static_cast<size_t>(split->first)] =
-            split->second;
-      } else {
-        config.policy.defaults.http_url = std::string(v);
+      if (spec->takes_value) {
+        PXE_ASSIGN_OR_RETURN(std::string_view v,
+                             reader.Value(arg, inline_value));
+        line.flags.push_back({.name = spec->name, .word = arg, .value = v});
+        break;
       }
-    } else if (name == "ipxe-script") {
-      PXE_ASSIGN_OR_RETURN(std::string_view v, value());
-      config.policy.defaults.ipxe_script = std::string(v);
-    } else if (name == "uefi-offer") {
-      PXE_ASSIGN_OR_RETURN(std::string_view v, value());
-      if (v == "binl") {
-        config.policy.uefi_offer_style = UefiOfferStyle::kBinl;
-      } else if (v == "direct") {
-        config.policy.uefi_offer_style = UefiOfferStyle::kDirect;
-      } else {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "--uefi-offer is binl or direct, not \"", Sv(v), "\""));
-      }
-    } else if (name == "relay-server") {
-      PXE_ASSIGN_OR_RETURN(std::string_view v, value());
-      const size_t eq = v.find('=');
-      if (eq == std::string_view::npos) {
+      // Switches take no value: "--foreground=no" is a mistake, not a no.
+      if (long_form && inline_value) {
         return absl::InvalidArgumentError(
-            "--relay-server wants NET/LEN=ADDR, e.g. 10.1.0.0/16=10.0.0.5");
+            absl::StrCat("option --", Sv(name), " takes no value"));
       }
-      PXE_ASSIGN_OR_RETURN(InterfaceAddress net,
-                           ParseIpv4Prefix(v.substr(0, eq), 24));
-      PXE_ASSIGN_OR_RETURN(uint32_t server, ParseIpv4(v.substr(eq + 1)));
-      config.policy.relay_servers.push_back(
-          {.relay_subnet = {.network = net.address &
-                                       Ipv4Prefix::Mask(net.prefix_length),
-                            .prefix_length = net.prefix_length},
-           .server = server});
-    } else if (name == "offer-hold-ms") {
-      PXE_ASSIGN_OR_RETURN(std::string_view v, value());
-      int ms = 0;
-      if (!absl::SimpleAtoi(Sv(v), &ms) || ms < 0 || ms > 1500) {
-        return absl::InvalidArgumentError(
-            "--offer-hold-ms is 0 to 1500 (iPXE waits about 2 s)");
-      }
-      config.worker.responder.offer_hold_ns = uint64_t(ms) * 1'000'000;
-    } else if (name == "rx-ring-frames") {
-      PXE_ASSIGN_OR_RETURN(std::string_view v, value());
-      int frames = 0;
-      if (!absl::SimpleAtoi(Sv(v), &frames) || frames < 32 ||
-          frames % 32 != 0) {
-        return absl::InvalidArgumentError(
-            "--rx-ring-frames is a multiple of 32");
-      }
-      config.ring.rx_frames = static_cast<uint32_t>(frames);
-    } else if (name == "busy-poll") {
-      PXE_ASSIGN_OR_RETURN(std::string_view v, value());
-      int us = 0;
-      if (!absl::SimpleAtoi(Sv(v), &us) || us < 0 || us > 1'000'000) {
-        return absl::InvalidArgumentError(
-            "--busy-poll is 0 to 1000000 microseconds");
-      }
-      config.worker.busy_poll_ns = uint64_t(us) * 1'000;
-    } else if (name == "workers") {
-      PXE_ASSIGN_OR_RETURN(std::string_view v, value());
-      if (!absl::SimpleAtoi(Sv(v), &config.workers) || config.workers < 1 ||
-          config.workers > 64) {
-        return absl::InvalidArgumentError("--workers is 1 to 64");
-      }
-    } else if (name == "replay") {
-      PXE_ASSIGN_OR_RETURN(std::string_view v, value());
-      config.replay_path = std::string(v);
-    } else if (name == "write") {
-      PXE_ASSIGN_OR_RETURN(std::string_view v, value());
-      config.write_path = std::string(v);
-    } else if (name == "replay-address") {
-      PXE_ASSIGN_OR_RETURN(std::string_view v, value());
-      PXE_ASSIGN_OR_RETURN(InterfaceAddress a, ParseIpv4Prefix(v, 24));
-      config.replay_addresses.push_back(a);
-    } else {
-      return absl::InvalidArgumentError(
-          absl::StrCat("unknown option ", Sv(arg), " (see --help)"));
+      line.flags.push_back({.name = spec->name, .word = arg});
+      if (!inline_value) break;
+      // "-di eth0": the rest of the word is the next short option.
+      name = inline_value->substr(0, 1);
+      inline_value = inline_value->size() > 1
+                         ? std::optional(inline_value->substr(1))
+                         : std::nullopt;
     }
   }
-  if (config.action != DaemonConfig::Action::kRun) return config;
+  return line;
+}
 
-  if (positional.size() > 1) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("one <nbp name> expected, got ", positional.size(), ": \"",
-                     positional[1], "\" is extra"));
+// The flags that pick what the program does and which file it reads; they
+// must be known before the file is.
+absl::Status ApplyModeFlags(const CommandLine& line, DaemonConfig* config) {
+  for (const Flag& flag : line.flags) {
+    const std::string_view n = flag.name;
+    if (n == "help") {
+      config->action = DaemonConfig::Action::kHelp;
+      return absl::OkStatus();
+    }
+    if (n == "version") {
+      config->action = DaemonConfig::Action::kVersion;
+      return absl::OkStatus();
+    }
   }
-  if (!positional.empty()) config.policy.defaults.file = positional[0];
-  if (config.debug) config.foreground = true;
-  if (!config.write_path.empty() && config.replay_path.empty()) {
+  for (const Flag& flag : line.flags) {
+    const std::string_view n = flag.name;
+    if (n == "config") {
+      if (!config->config_path.empty()) {
+        return absl::InvalidArgumentError("-c/--config is given twice");
+      }
+      if (flag.value.empty()) {
+        return absl::InvalidArgumentError("-c needs a file name");
+      }
+      config->config_path = std::string(flag.value);
+    } else if (n == "check-config" || n == "explain") {
+      const auto action = n == "explain" ? DaemonConfig::Action::kExplain
+                                         : DaemonConfig::Action::kCheckConfig;
+      if (config->action != DaemonConfig::Action::kRun &&
+          config->action != action) {
+        return absl::InvalidArgumentError(
+            "--check-config and --explain go alone: choose one");
+      }
+      config->action = action;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> IntFlagValue(const IntSetting& setting,
+                                     std::string_view value) {
+  int64_t v = 0;
+  if (!absl::SimpleAtoi(Sv(value), &v) || !InRange(setting, v)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", Sv(setting.flag), " is ", Sv(setting.range)));
+  }
+  return v;
+}
+
+// [server]'s flags. `interfaces_replaced`: whether an -i has already
+// replaced the file's interface list (later ones add to it).
+absl::Status ApplyServerFlag(const Flag& flag, DaemonConfig* config,
+                             bool* interfaces_replaced) {
+  const std::string_view n = flag.name;
+  const std::string_view v = flag.value;
+  BootPolicy& policy = config->policy;
+  if (n == "interface") {
+    if (v.empty()) {
+      return absl::InvalidArgumentError("-i needs an interface name");
+    }
+    if (!*interfaces_replaced) config->interfaces.clear();
+    *interfaces_replaced = true;
+    config->interfaces.emplace_back(v);
+  } else if (n == "listen") {
+    PXE_ASSIGN_OR_RETURN(policy.listen_address, ParseIpv4(v));
+  } else if (n == "tftp-server") {
+    PXE_ASSIGN_OR_RETURN(policy.defaults.tftp_server, ParseIpv4(v));
+  } else if (n == "broadcast") {
+    PXE_ASSIGN_OR_RETURN(policy.offer_broadcast, ParseIpv4(v));
+  } else if (n == "uefi-offer") {
+    std::optional<UefiOfferStyle> style = ParseUefiOfferStyle(v);
+    if (!style) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--uefi-offer is binl or direct, not \"", Sv(v), "\""));
+    }
+    policy.uefi_offer_style = *style;
+  } else if (n == "relay-server") {
+    PXE_ASSIGN_OR_RETURN(RelayServerAddress relay, ParseRelayServer(v));
+    policy.relay_servers.push_back(relay);
+  } else {
+    for (const IntSetting& setting : IntSettings()) {
+      if (setting.flag == n) {
+        PXE_ASSIGN_OR_RETURN(int64_t value, IntFlagValue(setting, v));
+        setting.apply(config, value);
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+// [boot]'s flags: the defaults' answer.
+absl::Status ApplyBootFlag(const Flag& flag, BootAnswer* defaults) {
+  const std::string_view n = flag.name;
+  const std::string_view v = flag.value;
+  if (n == "boot-file") {
+    auto split = SplitArch(v);
+    if (!split) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--boot-file wants ARCH=PATH with ARCH one of ",
+                       ArchList(), "; got \"", Sv(v), "\""));
+    }
+    defaults->files[static_cast<size_t>(split->first)] = split->second;
+  } else if (n == "http-url") {
+    if (auto split = SplitArch(v)) {
+      defaults->http_urls[static_cast<size_t>(split->first)] = split->second;
+    } else {
+      defaults->http_url = std::string(v);
+    }
+  } else if (n == "ipxe-script") {
+    defaults->ipxe_script = std::string(v);
+  }
+  return absl::OkStatus();
+}
+
+// Every flag over what the file set, in command-line order.
+absl::Status ApplyFlags(const CommandLine& line, DaemonConfig* config) {
+  bool interfaces_replaced = false;
+  for (const Flag& flag : line.flags) {
+    const std::string_view n = flag.name;
+    if (n == "debug") {
+      config->debug = true;
+    } else if (n == "foreground") {
+      config->foreground = true;
+    } else if (n == "replay") {
+      config->replay_path = std::string(flag.value);
+    } else if (n == "write") {
+      config->write_path = std::string(flag.value);
+    } else if (n == "replay-address") {
+      PXE_ASSIGN_OR_RETURN(InterfaceAddress a, ParseIpv4Prefix(flag.value, 24));
+      config->replay_addresses.push_back(a);
+    } else {
+      PXE_RETURN_IF_ERROR(ApplyServerFlag(flag, config, &interfaces_replaced));
+      PXE_RETURN_IF_ERROR(ApplyBootFlag(flag, &config->policy.defaults));
+    }
+  }
+  if (config->debug) config->foreground = true;
+  return absl::OkStatus();
+}
+
+// The <nbp name> (over [boot] file), and --explain's FIELD=VALUE words.
+absl::Status ApplyPositional(const CommandLine& line, DaemonConfig* config) {
+  std::vector<std::string_view> nbp;
+  for (std::string_view word : line.positional) {
+    if (config->action == DaemonConfig::Action::kExplain &&
+        word.find('=') != std::string_view::npos) {
+      config->explain_fields.emplace_back(word);
+    } else {
+      nbp.push_back(word);
+    }
+  }
+  if (nbp.size() > 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("one <nbp name> expected, got ", nbp.size(), ": \"",
+                     Sv(nbp[1]), "\" is extra"));
+  }
+  if (!nbp.empty()) config->policy.defaults.file = std::string(nbp[0]);
+  if (config->action == DaemonConfig::Action::kExplain &&
+      config->explain_fields.empty()) {
+    return absl::InvalidArgumentError(
+        "--explain describes a client: e.g. --explain "
+        "mac=52:54:00:12:34:56 arch=uefi-x64");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckReplayFlags(DaemonConfig* config) {
+  if (!config->write_path.empty() && config->replay_path.empty()) {
     return absl::InvalidArgumentError("--write goes with --replay");
   }
-  if (config.replay_path.empty() && !config.replay_addresses.empty()) {
+  if (config->replay_path.empty() && !config->replay_addresses.empty()) {
     return absl::InvalidArgumentError("--replay-address goes with --replay");
   }
-  if (!config.replay_path.empty() && config.replay_addresses.empty()) {
-    config.replay_addresses.push_back(
-        {.address = config.policy.listen_address != 0
-                        ? config.policy.listen_address
+  if (!config->replay_path.empty() && config->replay_addresses.empty()) {
+    config->replay_addresses.push_back(
+        {.address = config->policy.listen_address != 0
+                        ? config->policy.listen_address
                         : MakeIpv4(192, 0, 2, 1),
          .prefix_length = 24});
   }
-  PXE_RETURN_IF_ERROR(ValidateBootPolicy(config.policy));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<DaemonConfig> ParseCommandLine(
+    std::span<const char* const> args) {
+  PXE_ASSIGN_OR_RETURN(CommandLine line, SplitCommandLine(args));
+  DaemonConfig config;
+  PXE_RETURN_IF_ERROR(ApplyModeFlags(line, &config));
+  if (config.action == DaemonConfig::Action::kHelp ||
+      config.action == DaemonConfig::Action::kVersion) {
+    return config;
+  }
+  if (!config.config_path.empty()) {
+    PXE_RETURN_IF_ERROR(LoadPolicyFile(config.config_path, &config));
+  }
+  PXE_RETURN_IF_ERROR(ApplyFlags(line, &config));
+  PXE_RETURN_IF_ERROR(ApplyPositional(line, &config));
+  PXE_RETURN_IF_ERROR(CheckReplayFlags(&config));
+  // The file was checked where it was written; what is left is the whole
+  // (a boot file at all) and what the flags changed.
+  if (absl::Status s = ValidateBootPolicy(config.policy); !s.ok()) {
+    if (config.config_path.empty()) return s;
+    const bool no_file = absl::StartsWith(s.message(), "no boot file");
+    return absl::InvalidArgumentError(absl::StrCat(
+        config.config_path, " with the command line: ", s.message(),
+        no_file ? " in [boot] file = \"...\" or on the command line" : ""));
+  }
   return config;
+}
+
+std::span<const IntSetting> IntSettings() {
+  static constexpr IntSetting kSettings[] = {
+      {.flag = "offer-hold-ms",
+       .key = "offer_hold_ms",
+       .min = 0,
+       .max = 1500,
+       .range = "0 to 1500 (iPXE waits about 2 s)",
+       .apply =
+           [](DaemonConfig* c, int64_t v) {
+             c->worker.responder.offer_hold_ns = uint64_t(v) * 1'000'000;
+           }},
+      {.flag = "rx-ring-frames",
+       .key = "rx_ring_frames",
+       .min = 32,
+       .max = 0x7FFFFFE0,
+       .multiple_of = 32,
+       .range = "a multiple of 32",
+       .apply =
+           [](DaemonConfig* c, int64_t v) {
+             c->ring.rx_frames = static_cast<uint32_t>(v);
+           }},
+      {.flag = "workers",
+       .key = "workers",
+       .min = 1,
+       .max = 64,
+       .range = "1 to 64",
+       .apply = [](DaemonConfig* c,
+                   int64_t v) { c->workers = static_cast<int>(v); }},
+      {.flag = "busy-poll",
+       .key = "busy_poll_us",
+       .min = 0,
+       .max = 1'000'000,
+       .range = "0 to 1000000 microseconds",
+       .apply =
+           [](DaemonConfig* c, int64_t v) {
+             c->worker.busy_poll_ns = uint64_t(v) * 1'000;
+           }},
+  };
+  return kSettings;
+}
+
+bool InRange(const IntSetting& setting, int64_t value) {
+  return value >= setting.min && value <= setting.max &&
+         value % setting.multiple_of == 0;
+}
+
+std::optional<UefiOfferStyle> ParseUefiOfferStyle(std::string_view text) {
+  if (text == "binl") return UefiOfferStyle::kBinl;
+  if (text == "direct") return UefiOfferStyle::kDirect;
+  return std::nullopt;
+}
+
+absl::StatusOr<RelayServerAddress> ParseRelayServer(std::string_view text) {
+  const size_t eq = text.find('=');
+  if (eq == std::string_view::npos) {
+    return absl::InvalidArgumentError(
+        "--relay-server wants NET/LEN=ADDR, e.g. 10.1.0.0/16=10.0.0.5");
+  }
+  PXE_ASSIGN_OR_RETURN(InterfaceAddress net,
+                       ParseIpv4Prefix(text.substr(0, eq), 24));
+  PXE_ASSIGN_OR_RETURN(uint32_t server, ParseIpv4(text.substr(eq + 1)));
+  return RelayServerAddress{
+      .relay_subnet = {.network =
+                           net.address & Ipv4Prefix::Mask(net.prefix_length),
+                       .prefix_length = net.prefix_length},
+      .server = server};
 }
 
 }  // namespace pxe

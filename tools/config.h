@@ -1,11 +1,15 @@
 // The daemon's configuration: one aggregate with named defaults, filled from
-// the command line (the original pxe-pdhcp flags plus long options) and
+// an optional TOML file (tools/policy_file.h) and the command line (the
+// original pxe-pdhcp flags plus long options, which override the file), and
 // validated once. The engine and capture layers never see a flag.
 #ifndef PXE_TOOLS_CONFIG_H_
 #define PXE_TOOLS_CONFIG_H_
 
+#include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -16,8 +20,22 @@
 namespace pxe {
 
 struct DaemonConfig {
-  enum class Action { kRun, kHelp, kVersion };
+  enum class Action {
+    kRun,
+    kHelp,
+    kVersion,
+    kCheckConfig,  // --check-config: print the compiled policy, exit
+    kExplain,      // --explain FIELD=VALUE...: one client's reply, exit
+  };
   Action action = Action::kRun;
+
+  // -c/--config FILE; empty: no file is read.
+  std::string config_path;
+  // Not fatal: rules that can never match, and the like ("FILE:LINE:COL:
+  // warning: ..."). Printed at start-up and by --check-config.
+  std::vector<std::string> warnings;
+  // --explain's client description: "mac=...", "arch=...", ...
+  std::vector<std::string> explain_fields;
 
   bool debug = false;       // -d: foreground, log every client
   bool foreground = false;  // --foreground: do not daemonize (systemd)
@@ -38,15 +56,43 @@ struct DaemonConfig {
   MacAddress replay_mac = {0x02, 0x00, 0x00, 0x00, 0x00, 0x01};
 };
 
-// Parses argv (without argv[0]). Errors name the flag and what is wrong.
+// Parses argv (without argv[0]): reads the -c file (again on each call, so
+// SIGHUP sees its changes), then applies the flags over it. Errors name the
+// flag, or the file's "FILE:LINE:COL", and what is wrong; several file
+// errors come one per line.
 absl::StatusOr<DaemonConfig> ParseCommandLine(
     std::span<const char* const> args);
+
+// An integer setting that a flag and a [server] key both set: the one place
+// that holds its names and range, so --help, the flags and the file agree.
+struct IntSetting {
+  std::string_view flag;  // "offer-hold-ms" (--offer-hold-ms)
+  std::string_view key;   // "offer_hold_ms" ([server] in the file)
+  int64_t min = 0;
+  int64_t max = 0;
+  int64_t multiple_of = 1;
+  std::string_view range;  // "0 to 1500 (iPXE waits about 2 s)"
+  void (*apply)(DaemonConfig* config, int64_t value) = nullptr;
+};
+
+// --offer-hold-ms, --workers, --rx-ring-frames, --busy-poll.
+std::span<const IntSetting> IntSettings();
+
+// Whether `value` is in `setting`'s range (an error says "is RANGE").
+bool InRange(const IntSetting& setting, int64_t value);
 
 // The --help text.
 std::string UsageText();
 
 // "pxe-pdhcp 0.1.0"
 std::string VersionText();
+
+// Parses "binl" or "direct".
+std::optional<UefiOfferStyle> ParseUefiOfferStyle(std::string_view text);
+// Parses "NET/LEN=ADDR" (--relay-server, [server] relay_servers).
+absl::StatusOr<RelayServerAddress> ParseRelayServer(std::string_view text);
+// "bios, uefi-ia32, ...": the names ParseArchClassName() accepts.
+std::string ArchList();
 
 // Parses "10.0.0.1" (host byte order result).
 absl::StatusOr<uint32_t> ParseIpv4(std::string_view text);
