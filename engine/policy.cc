@@ -97,10 +97,10 @@ uint32_t SelectServerAddress(const Request& request, const BootPolicy& policy,
     for (const RelayServerAddress& r : policy.relay_servers) {
       if (r.relay_subnet.Contains(request.giaddr)) return r.server;
     }
-  } else if (uint32_t a = AddressInSubnetOf(context, request.ciaddr)) {
-    return a;  // a boot-server request broadcast to port 67
-  } else if (uint32_t a = AddressInSubnetOf(context, context.offered_address)) {
-    return a;
+  } else if (uint32_t c = AddressInSubnetOf(context, request.ciaddr)) {
+    return c;  // a boot-server request broadcast to port 67
+  } else if (uint32_t o = AddressInSubnetOf(context, context.offered_address)) {
+    return o;
   }
   if (policy.listen_address != 0) return policy.listen_address;
   return context.addresses.empty() ? 0 : context.addresses.front().address;

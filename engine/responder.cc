@@ -48,7 +48,7 @@ void Responder::HandleFrame(size_t port, std::span<const uint8_t> frame,
   const DropReason d = ClassifyFrame(frame, meta, &r);
   if (d == DropReason::kServerReply) {
     counters_.Count(d);
-    Learn(port, now_ns);
+    Learn(now_ns);
     return;
   }
   if (d != DropReason::kNone) {
@@ -76,7 +76,7 @@ void Responder::HandleFrame(size_t port, std::span<const uint8_t> frame,
   Reply(port, frame, meta, now_ns, /*delay_done=*/false);
 }
 
-void Responder::Learn(size_t port, uint64_t now_ns) {
+void Responder::Learn(uint64_t now_ns) {
   Request& r = *request_;
   // A DHCP server on this host sends from our own MAC: its frames count.
   // Our own replies never do: offers carry yiaddr 0, ACKs leave from 4011.

@@ -95,7 +95,7 @@ class Responder {
   std::span<const ResponderPort> ports() const { return ports_; }
 
  private:
-  void Learn(size_t port, uint64_t now_ns);
+  void Learn(uint64_t now_ns);
   // Decides and writes the reply to the request in request_; a frame
   // released after its delay is not delayed again.
   void Reply(size_t port, std::span<const uint8_t> frame, const RxMeta& meta,
