@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 namespace pxe {
 namespace {
@@ -78,15 +79,118 @@ bool Matches(const RuleMatch& m, const ClientFacts& f) {
          AnyPattern(m.remote_id, f.remote_id);
 }
 
+namespace {
+
+// Index keys: a tag in the top bits keeps MAC and subnet keys apart.
+constexpr uint64_t kMacTag = uint64_t{1} << 60;
+constexpr uint64_t kSubnetTag = uint64_t{2} << 60;
+
+uint64_t MacKey(const MacAddress& mac, uint8_t length) {
+  uint64_t octets = 0;
+  for (uint8_t i = 0; i < 6; ++i) {
+    octets = (octets << 8) | (i < length ? mac[i] : 0);
+  }
+  return kMacTag | (uint64_t{length} << 48) | octets;
+}
+
+uint64_t SubnetKey(uint32_t address, uint8_t length) {
+  return kSubnetTag | (uint64_t{length} << 32) |
+         (address & Ipv4Prefix::Mask(length));
+}
+
+}  // namespace
+
 RuleMatcher::RuleMatcher(std::span<const Rule> rules) {
-  for (const Rule& rule : rules) rules_.push_back(&rule.match);
+  // Keys in rule order, so each key's indices come out ascending.
+  std::vector<std::pair<uint64_t, uint32_t>> keyed;
+  std::vector<uint32_t> unindexed;
+  uint32_t mac_length_mask = 0;
+  uint64_t subnet_length_mask = 0;
+  for (const Rule& rule : rules) {
+    const RuleMatch& m = rule.match;
+    const auto index = static_cast<uint32_t>(rules_.size());
+    rules_.push_back(&m);
+    const bool by_mac =
+        !m.mac.empty() &&
+        std::none_of(m.mac.begin(), m.mac.end(),
+                     [](const MacPattern& p) { return p.length == 0; });
+    const bool by_subnet =
+        !by_mac && !m.subnet.empty() &&
+        std::none_of(m.subnet.begin(), m.subnet.end(),
+                     [](const Ipv4Prefix& p) { return p.prefix_length == 0; });
+    if (by_mac) {
+      for (const MacPattern& p : m.mac) {
+        keyed.emplace_back(MacKey(p.octets, p.length), index);
+        mac_length_mask |= uint32_t{1} << p.length;
+      }
+    } else if (by_subnet) {
+      for (const Ipv4Prefix& p : m.subnet) {
+        keyed.emplace_back(SubnetKey(p.network, p.prefix_length), index);
+        subnet_length_mask |= uint64_t{1} << p.prefix_length;
+      }
+    } else {
+      unindexed.push_back(index);
+    }
+  }
+  std::stable_sort(
+      keyed.begin(), keyed.end(),
+      [](const auto& a, const auto& b) { return a.first < b.first; });
+  index_.reserve(keyed.size());
+  for (size_t i = 0; i < keyed.size();) {
+    const uint64_t key = keyed[i].first;
+    const auto begin = static_cast<uint32_t>(postings_.size());
+    for (; i < keyed.size() && keyed[i].first == key; ++i) {
+      // A rule may list one value twice.
+      if (postings_.size() == begin || postings_.back() != keyed[i].second) {
+        postings_.push_back(keyed[i].second);
+      }
+    }
+    index_[key] = Range{begin, static_cast<uint32_t>(postings_.size())};
+  }
+  unindexed_.begin = static_cast<uint32_t>(postings_.size());
+  postings_.insert(postings_.end(), unindexed.begin(), unindexed.end());
+  unindexed_.end = static_cast<uint32_t>(postings_.size());
+  for (int length = 6; length >= 1; --length) {
+    if (mac_length_mask & (uint32_t{1} << length)) {
+      mac_lengths_.push_back(static_cast<uint8_t>(length));
+    }
+  }
+  for (int length = 32; length >= 1; --length) {
+    if (subnet_length_mask & (uint64_t{1} << length)) {
+      subnet_lengths_.push_back(static_cast<uint8_t>(length));
+    }
+  }
+}
+
+void RuleMatcher::Scan(Range range, const ClientFacts& facts,
+                       uint32_t* best) const {
+  for (uint32_t i = range.begin; i < range.end; ++i) {
+    const uint32_t rule = postings_[i];
+    if (rule >= *best) return;
+    if (Matches(*rules_[rule], facts)) {
+      *best = rule;
+      return;
+    }
+  }
 }
 
 int RuleMatcher::Match(const ClientFacts& facts) const {
-  for (size_t i = 0; i < rules_.size(); ++i) {
-    if (Matches(*rules_[i], facts)) return static_cast<int>(i);
+  uint32_t best = UINT32_MAX;
+  for (const uint8_t length : mac_lengths_) {
+    if (auto it = index_.find(MacKey(facts.mac, length)); it != index_.end()) {
+      Scan(it->second, facts, &best);
+    }
   }
-  return -1;
+  if (facts.subnet_address != 0) {
+    for (const uint8_t length : subnet_lengths_) {
+      if (auto it = index_.find(SubnetKey(facts.subnet_address, length));
+          it != index_.end()) {
+        Scan(it->second, facts, &best);
+      }
+    }
+  }
+  Scan(unindexed_, facts, &best);
+  return best == UINT32_MAX ? -1 : static_cast<int>(best);
 }
 
 }  // namespace pxe

@@ -1,6 +1,7 @@
 // Which rule of a policy a client falls under: the first rule, in file order,
 // whose every given field matches (BootPolicy::rules). Compiled once per
-// policy into lookup structures; Match() allocates nothing.
+// policy into lookup structures; Match() allocates nothing and costs a few
+// hash lookups however many MAC and subnet rules the policy has.
 #ifndef PXE_ENGINE_RULE_MATCHER_H_
 #define PXE_ENGINE_RULE_MATCHER_H_
 
@@ -9,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "engine/boot_policy.h"
 #include "engine/request.h"
 
@@ -39,16 +41,38 @@ ClientFacts FactsOf(const RequestInfo& request, uint32_t subnet_address,
 // agree with.
 bool Matches(const RuleMatch& match, const ClientFacts& facts);
 
+// Each rule is filed under one key field: its MAC patterns (one hash entry
+// per pattern, keyed by prefix length and octets), else its subnets (keyed
+// by prefix length and network), else a short list of rules tried for every
+// client. A client's candidates are the rules under its own MAC prefixes and
+// subnets plus that list; each candidate is checked in full with Matches(),
+// in rule order, and the lowest matching index wins, so first-match order is
+// exactly that of the plain scan.
 class RuleMatcher {
  public:
   RuleMatcher() = default;
+  // `rules` must outlive the matcher (the snapshot owns both).
   explicit RuleMatcher(std::span<const Rule> rules);
 
   // Index of the first matching rule, or -1.
   int Match(const ClientFacts& facts) const;
 
  private:
+  // A run of ascending rule indices in postings_.
+  struct Range {
+    uint32_t begin = 0;
+    uint32_t end = 0;
+  };
+  // Lowers *best to the first index in `range` below it whose rule matches.
+  void Scan(Range range, const ClientFacts& facts, uint32_t* best) const;
+
   std::vector<const RuleMatch*> rules_;
+  std::vector<uint32_t> postings_;
+  absl::flat_hash_map<uint64_t, Range> index_;
+  Range unindexed_;
+  // Prefix lengths that occur, longest first: only these are looked up.
+  std::vector<uint8_t> mac_lengths_;
+  std::vector<uint8_t> subnet_lengths_;
 };
 
 }  // namespace pxe
