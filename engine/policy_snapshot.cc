@@ -206,6 +206,7 @@ ResolvedAnswer Resolve(const BootAnswer& rule, const BootAnswer& defaults,
     out.extra_options.insert(out.extra_options.end(), value->begin(),
                              value->end());
     out.has_option67 = out.has_option67 || code == 67;
+    out.has_option66 = out.has_option66 || code == 66;
   }
   return out;
 }

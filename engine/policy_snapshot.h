@@ -33,6 +33,7 @@ struct ResolvedAnswer {
   // Extra options as TLVs, ready to copy into a reply (sorted by code).
   std::vector<uint8_t> extra_options;
   bool has_option67 = false;  // an extra option 67 replaces ours
+  bool has_option66 = false;  // an extra option 66 replaces the Pi's
 };
 
 class PolicySnapshot {

@@ -165,7 +165,9 @@ size_t CraftReply(const Request& request, const ReplyPlan& plan,
   const size_t vendor_length = WriteVendorOptions(plan, vendor.data());
   std::array<uint8_t, 16> tftp_text;
   size_t tftp_text_length = 0;
-  if (plan.raspberry_pi) {
+  // An extra option 66 from the policy replaces the Pi profile's own.
+  if (plan.raspberry_pi &&
+      !(plan.answer != nullptr && plan.answer->has_option66)) {
     tftp_text_length = FormatIpv4(plan.tftp_server, tftp_text.data());
   }
   const std::span<const uint8_t> extra =
