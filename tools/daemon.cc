@@ -154,6 +154,11 @@ void Reload(const ConfigLoader& reload, const DaemonConfig& running,
                             loaded.status().message()));
     return;
   }
+  for (const std::string& warning : loaded->warnings) log::Warning(warning);
+  // The answering address was chosen and checked against the interfaces at
+  // start: a reload keeps it (RestartOnlyChanges() says so when it differs).
+  const std::string restart = RestartOnlyChanges(running, *loaded);
+  loaded->policy.listen_address = running.policy.listen_address;
   absl::StatusOr<std::unique_ptr<const PolicySnapshot>> next =
       PolicySnapshot::Compile(loaded->policy);
   if (!next.ok()) {
@@ -166,8 +171,7 @@ void Reload(const ConfigLoader& reload, const DaemonConfig& running,
   std::string message =
       absl::StrCat("reloaded: policy ", cell->generation(), " with ", rules,
                    " rule", rules == 1 ? "" : "s", " in effect");
-  if (std::string restart = RestartOnlyChanges(running, *loaded);
-      !restart.empty()) {
+  if (!restart.empty()) {
     absl::StrAppend(&message, "; needs a restart to change: ", restart);
   }
   log::Info(message);
