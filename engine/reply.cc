@@ -134,6 +134,7 @@ class Writer {
     p_ += 4;
   }
   void Bytes(const void* data, size_t n) {
+    if (n == 0) return;  // data may be null: memcpy's contract forbids it
     std::memcpy(p_, data, n);
     p_ += n;
   }
