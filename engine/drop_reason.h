@@ -11,45 +11,47 @@
 
 namespace pxe {
 
-#define PXE_DROP_REASONS(X)                                                \
-  X(kNone, "answered")                                                     \
-  /* Ethernet, 802.1Q */                                                   \
-  X(kFrameTooShort, "frame shorter than its headers")                      \
-  X(kNotIpv4, "ethertype is not IPv4")                                     \
-  /* IPv4 */                                                               \
-  X(kBadIpHeader, "IPv4 version or header length invalid")                 \
-  X(kBadIpLength, "IPv4 total length invalid")                             \
-  X(kBadIpChecksum, "IPv4 header checksum wrong")                          \
-  X(kIpFragment, "IPv4 fragment")                                          \
-  X(kNotUdp, "IP protocol is not UDP")                                     \
-  /* UDP */                                                                \
-  X(kBadUdpLength, "UDP length invalid")                                   \
-  X(kBadUdpChecksum, "UDP checksum wrong")                                 \
-  X(kWrongPort, "UDP destination port is not 67 or 4011")                  \
-  /* BOOTP / DHCP */                                                       \
-  X(kBootpTooShort, "BOOTP message shorter than its fixed header")         \
-  X(kBadHardwareType, "htype/hlen is not Ethernet")                        \
-  X(kBadMagicCookie, "DHCP magic cookie missing or wrong")                 \
-  X(kTooManyOptions, "more DHCP options than the index holds")             \
-  X(kNoMessageType, "no DHCP message type (option 53)")                    \
-  X(kServerReply, "BOOTREPLY (a DHCP server's message)")                   \
-  X(kBadOpcode, "BOOTP op is neither request nor reply")                   \
-  X(kUnhandledMessage, "message type not answered on this port")           \
-  X(kNotBooting, "client is not PXE or HTTP booting (option 60)")          \
-  /* Policy */                                                             \
-  X(kIgnoredByRule, "a rule says: ignore this client")                     \
-  X(kBisCredentials, "PXE BIS credentials request (layer bit 15)")         \
-  X(kUnknownBootItem, "boot menu item not in this client's menu")          \
-  X(kUnknownArch, "client architecture (option 93) not served")            \
-  X(kNoBootFile, "no boot file configured for this client's architecture") \
-  X(kNoServerAddress, "no server address for this client")                 \
-  X(kNoClientAddress,                                                      \
-    "4011 request without a client address or port to answer")             \
-  X(kReplyBufferTooSmall, "reply does not fit the transmit buffer")        \
-  /* Worker */                                                             \
-  X(kDuplicate, "same request seen within 50 ms (a bridge or bond copy)")  \
-  X(kTxRingFull, "no free transmit slot")                                  \
-  X(kHoldQueueFull, "no room to delay the reply (hold queue full)")
+#define PXE_DROP_REASONS(X)                                                 \
+  X(kNone, "answered")                                                      \
+  /* Ethernet, 802.1Q */                                                    \
+  X(kFrameTooShort, "frame shorter than its headers")                       \
+  X(kNotIpv4, "ethertype is not IPv4")                                      \
+  /* IPv4 */                                                                \
+  X(kBadIpHeader, "IPv4 version or header length invalid")                  \
+  X(kBadIpLength, "IPv4 total length invalid")                              \
+  X(kBadIpChecksum, "IPv4 header checksum wrong")                           \
+  X(kIpFragment, "IPv4 fragment")                                           \
+  X(kNotUdp, "IP protocol is not UDP")                                      \
+  /* UDP */                                                                 \
+  X(kBadUdpLength, "UDP length invalid")                                    \
+  X(kBadUdpChecksum, "UDP checksum wrong")                                  \
+  X(kWrongPort, "UDP destination port is not 67 or 4011")                   \
+  /* BOOTP / DHCP */                                                        \
+  X(kBootpTooShort, "BOOTP message shorter than its fixed header")          \
+  X(kBadHardwareType, "htype/hlen is not Ethernet")                         \
+  X(kBadMagicCookie, "DHCP magic cookie missing or wrong")                  \
+  X(kTooManyOptions, "more DHCP options than the index holds")              \
+  X(kNoMessageType, "no DHCP message type (option 53)")                     \
+  X(kServerReply, "BOOTREPLY (a DHCP server's message)")                    \
+  X(kBadOpcode, "BOOTP op is neither request nor reply")                    \
+  X(kUnhandledMessage, "message type not answered on this port")            \
+  X(kNotBooting, "client is not PXE or HTTP booting (option 60)")           \
+  /* Policy */                                                              \
+  X(kIgnoredByRule, "a rule says: ignore this client")                      \
+  X(kBisCredentials, "PXE BIS credentials request (layer bit 15)")          \
+  X(kUnknownBootItem, "boot menu item not served (unknown, or local boot)") \
+  X(kUnknownArch, "client architecture (option 93) not served")             \
+  X(kNoBootFile, "no boot file configured for this client's architecture")  \
+  X(kNoServerAddress, "no server address for this client")                  \
+  X(kNoClientAddress,                                                       \
+    "4011 request without a client address or port to answer")              \
+  X(kReplyBufferTooSmall, "reply does not fit the transmit buffer")         \
+  /* Worker */                                                              \
+  X(kDuplicate, "same request seen within 50 ms (a bridge or bond copy)")   \
+  X(kTxRingFull, "no free transmit slot")                                   \
+  X(kHoldQueueFull, "no room to delay the reply (hold queue full)")         \
+  X(kReplacedWhileHeld,                                                     \
+    "held for the LAN server's offer, then replaced by a retransmit")
 
 enum class DropReason : uint8_t {
 #define PXE_DROP_ENUM(name, text) name,

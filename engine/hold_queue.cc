@@ -40,7 +40,7 @@ uint32_t HoldQueue::FindAwaiting(const MacAddress& chaddr) {
 
 bool HoldQueue::Hold(std::span<const uint8_t> frame, const RxMeta& meta,
                      const MacAddress& chaddr, uint32_t port, Kind kind,
-                     uint64_t now_ns, uint64_t deadline_ns) {
+                     uint64_t now_ns, uint64_t deadline_ns, bool* replaced) {
   if (frame.size() > kMaxFrameSize) return false;
   assert(deadline_ns >= now_ns && deadline_ns - now_ns <= kMaxHoldNs);
   if (size_ == 0) cursor_tick_ = Tick(now_ns);
@@ -51,6 +51,7 @@ bool HoldQueue::Hold(std::span<const uint8_t> frame, const RxMeta& meta,
       s.held.frame = {s.bytes, frame.size()};
       s.held.meta = meta;
       s.held.port = port;
+      if (replaced != nullptr) *replaced = true;
       return true;
     }
   }

@@ -45,10 +45,11 @@ class HoldQueue {
   // Copies `frame` and keeps it until `deadline_ns` (at most kMaxHoldNs
   // after `now_ns`). False if the pool is full or the frame too large. A
   // second kAwaitOffer hold for the same client replaces the frame of the
-  // first (a retransmit) and keeps its deadline.
+  // first (a retransmit) and keeps its deadline; then `*replaced` (if
+  // given) is set.
   bool Hold(std::span<const uint8_t> frame, const RxMeta& meta,
             const MacAddress& chaddr, uint32_t port, Kind kind, uint64_t now_ns,
-            uint64_t deadline_ns);
+            uint64_t deadline_ns, bool* replaced = nullptr);
 
   // Calls `fn(const Held&)` for the kAwaitOffer entry of `chaddr`, if any,
   // and removes it (before the call: `fn` may Hold() again).

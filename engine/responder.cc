@@ -65,13 +65,17 @@ void Responder::HandleFrame(size_t port, std::span<const uint8_t> frame,
     Record(r, {}, DropReason::kDuplicate);
     return;
   }
+  bool replaced = false;
   if (options_.offer_hold_ns != 0 && multi_address_[port] &&
       r.type == dhcp::MessageType::kDiscover && !r.relayed() &&
       offers_.Lookup(r.chaddr, now_ns) == 0 &&
       holds_.Hold(frame, meta, r.chaddr, static_cast<uint32_t>(port),
                   HoldQueue::Kind::kAwaitOffer, now_ns,
-                  now_ns + options_.offer_hold_ns)) {
-    return;  // answered when the server's OFFER shows up, or on time-out
+                  now_ns + options_.offer_hold_ns, &replaced)) {
+    // Answered when the server's OFFER shows up, or on time-out; the frame
+    // it replaced never will be.
+    if (replaced) counters_.Count(DropReason::kReplacedWhileHeld);
+    return;
   }
   Reply(port, frame, meta, now_ns, /*delay_done=*/false);
 }
