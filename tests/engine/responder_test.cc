@@ -1,0 +1,495 @@
+// Responder: what the daemon's workers, --replay and the benchmarks rely on
+// when frames arrive one by one (PROTOCOL.md §5): a PXE DISCOVER answered at
+// once, non-booting clients and bridge copies dropped, DISCOVERs on an
+// interface with several addresses held until the LAN DHCP server's OFFER
+// shows the client's subnet (or their deadline passes), replies a rule
+// delays, a full transmit ring, a policy swapped while frames are held, and
+// counters that add up. Replies are read back with the engine's own parser,
+// which verifies their IPv4 and UDP checksums.
+#include "engine/responder.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <memory>
+#include <ostream>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "engine/boot_policy.h"
+#include "engine/bootp.h"
+#include "engine/describe.h"
+#include "engine/dhcp_options.h"
+#include "engine/drop_reason.h"
+#include "engine/duplicate_filter.h"
+#include "engine/reply.h"
+#include "engine/request.h"
+#include "gtest/gtest.h"
+#include "tests/testing/compiled_policy.h"
+#include "tests/testing/packet_builder.h"
+
+namespace pxe {
+namespace {
+
+using ::pxe::testing::BuildFrame;
+using ::pxe::testing::FrameSpec;
+using ::pxe::testing::Ip;
+using MT = dhcp::MessageType;
+
+constexpr uint64_t kMs = 1'000'000;
+constexpr uint64_t kT0 = 5'000 * kMs;  // any time on the caller's clock
+
+// Port 0 has one address; port 1 has two, the first its primary.
+constexpr size_t kSinglePort = 0;
+constexpr size_t kMultiPort = 1;
+constexpr uint32_t kServer = Ip(10, 77, 0, 2);     // port 0
+constexpr uint32_t kPrimary = Ip(10, 77, 0, 3);    // port 1, first
+constexpr uint32_t kSecondary = Ip(10, 78, 0, 3);  // port 1, second
+constexpr uint32_t kLanServer = Ip(10, 78, 0, 1);  // the LAN's DHCP server
+constexpr uint32_t kOffered = Ip(10, 78, 0, 77);   // what it offers
+constexpr MacAddress kClientMac = {0x52, 0x54, 0x00, 0x77, 0x00, 0x10};
+
+std::vector<ResponderPort> Ports() {
+  return {
+      {.name = "eth0",
+       .ifindex = 2,
+       .mac = {0x02, 0, 0, 0, 0, 0x02},
+       .addresses = {{kServer, 24}}},
+      {.name = "eth1",
+       .ifindex = 3,
+       .mac = {0x02, 0, 0, 0, 0, 0x03},
+       .addresses = {{kPrimary, 24}, {kSecondary, 24}}},
+  };
+}
+
+// One NBP for every client; siaddr is the answering address (no TFTP
+// server of its own), so every reply shows which address answered.
+BootPolicy PlainPolicy(std::string file = "pxelinux.0") {
+  BootPolicy policy;
+  policy.defaults.file = std::move(file);
+  return policy;
+}
+
+// A transmit ring per port, as the daemon's: one slot at a time, or none
+// when `free_slots` runs out. Keeps every committed frame.
+class FakeSink : public ReplySink {
+ public:
+  explicit FakeSink(size_t ports) : sent_(ports), slot_(kMaxReplyFrameSize) {}
+
+  std::span<uint8_t> NextSlot(size_t port) override {
+    EXPECT_LT(port, sent_.size());
+    if (free_slots_ == 0) return {};
+    slot_port_ = port;
+    // Stale bytes from an earlier frame, as in a real ring.
+    std::fill(slot_.begin(), slot_.end(), 0xA5);
+    return slot_;
+  }
+
+  void Commit(size_t port, size_t size) override {
+    EXPECT_EQ(port, slot_port_) << "committed to another port than asked";
+    ASSERT_LE(size, slot_.size());
+    sent_[port].emplace_back(slot_.begin(), slot_.begin() + size);
+    if (free_slots_ != kUnlimited) --free_slots_;
+  }
+
+  void set_free_slots(size_t n) { free_slots_ = n; }
+  const std::vector<std::vector<uint8_t>>& sent(size_t port) const {
+    return sent_[port];
+  }
+  size_t total() const {
+    size_t n = 0;
+    for (const auto& port : sent_) n += port.size();
+    return n;
+  }
+
+  static constexpr size_t kUnlimited = SIZE_MAX;
+
+ private:
+  std::vector<std::vector<std::vector<uint8_t>>> sent_;
+  std::vector<uint8_t> slot_;
+  size_t slot_port_ = SIZE_MAX;
+  size_t free_slots_ = kUnlimited;
+};
+
+// What a client reads in a reply.
+struct Seen {
+  bool parsed = false;  // a BOOTREPLY whose checksums verify
+  MT type = MT::kNone;
+  uint32_t xid = 0;
+  uint32_t ip_src = 0;
+  uint32_t server_id = 0;  // option 54
+  uint32_t siaddr = 0;
+  std::string file;  // the file field, up to its NUL
+
+  bool operator==(const Seen&) const = default;
+};
+
+void PrintTo(const Seen& s, std::ostream* os) {
+  *os << "{parsed " << s.parsed << ", type " << static_cast<int>(s.type)
+      << ", xid " << s.xid << ", ip_src " << FormatIpv4(s.ip_src)
+      << ", option 54 " << FormatIpv4(s.server_id) << ", siaddr "
+      << FormatIpv4(s.siaddr) << ", file \"" << s.file << "\"}";
+}
+
+Seen Read(std::span<const uint8_t> frame) {
+  auto reply = std::make_unique<Request>();
+  Seen seen;
+  if (ClassifyFrame(frame, RxMeta{}, reply.get()) != DropReason::kServerReply) {
+    return seen;
+  }
+  seen.parsed = true;
+  seen.type = reply->type;
+  seen.xid = reply->xid;
+  seen.ip_src = reply->frame.ip_src;
+  seen.server_id = reply->server_id;
+  seen.siaddr = reply->bootp.siaddr();
+  std::span<const uint8_t> file = reply->bootp.file();
+  for (size_t i = 0; i < file.size() && file[i] != 0; ++i) {
+    seen.file.push_back(static_cast<char>(file[i]));
+  }
+  return seen;
+}
+
+// The OFFER a client sees when `server` answers it with `file`.
+Seen Offer(uint32_t xid, uint32_t server, std::string file = "pxelinux.0") {
+  return {.parsed = true,
+          .type = MT::kOffer,
+          .xid = xid,
+          .ip_src = server,
+          .server_id = server,
+          .siaddr = server,
+          .file = std::move(file)};
+}
+
+uint64_t CountOf(const Counters& counters, DropReason reason) {
+  return counters.by_reason[static_cast<size_t>(reason)];
+}
+
+// QEMU's iPXE BIOS ROM asking for a boot file (xid 0x12345678).
+std::vector<uint8_t> Discover(uint32_t xid = 0x12345678,
+                              MacAddress mac = kClientMac) {
+  FrameSpec spec = testing::BiosIpxeDiscover();
+  spec.xid = xid;
+  spec.eth_src = mac;
+  spec.chaddr = mac;
+  return BuildFrame(spec);
+}
+
+// The LAN DHCP server's OFFER of kOffered to kClientMac.
+std::vector<uint8_t> LanServerOffer() {
+  return BuildFrame(testing::ServerOffer(kLanServer, kOffered));
+}
+
+class ResponderTest : public ::testing::Test {
+ protected:
+  ResponderTest()
+      : policy_(testing::CompileOrDie(PlainPolicy())),
+        responder_(Ports(), ResponderOptions{}, &sink_) {
+    responder_.SetPolicy(policy_.get());
+  }
+
+  void Handle(size_t port, std::span<const uint8_t> frame, uint64_t now_ns) {
+    responder_.HandleFrame(port, frame, RxMeta{}, now_ns);
+  }
+
+  FakeSink sink_{2};
+  std::unique_ptr<const PolicySnapshot> policy_;
+  Responder responder_;
+};
+
+TEST_F(ResponderTest, PxeDiscoverOnSingleAddressPortIsAnsweredAtOnce) {
+  Handle(kSinglePort, Discover(), kT0);
+
+  ASSERT_EQ(sink_.sent(kSinglePort).size(), 1u);
+  EXPECT_EQ(Read(sink_.sent(kSinglePort)[0]), Offer(0x12345678, kServer));
+  EXPECT_TRUE(sink_.sent(kMultiPort).empty());
+  EXPECT_EQ(responder_.held(), 0u);
+  EXPECT_EQ(responder_.next_deadline_ns(), UINT64_MAX);
+  EXPECT_EQ(responder_.counters().answered(), 1u);
+  EXPECT_EQ(responder_.counters().received(), 1u);
+}
+
+TEST_F(ResponderTest, NonBootingDiscoverIsDroppedUnanswered) {
+  Handle(kSinglePort, BuildFrame(testing::PlainDhcpDiscover()), kT0);
+  // Not even held on the interface with several addresses.
+  Handle(kMultiPort, BuildFrame(testing::PlainDhcpDiscover()), kT0 + kMs);
+
+  EXPECT_EQ(sink_.total(), 0u);
+  EXPECT_EQ(responder_.held(), 0u);
+  EXPECT_EQ(CountOf(responder_.counters(), DropReason::kNotBooting), 2u);
+  EXPECT_EQ(responder_.counters().received(), 2u);
+}
+
+TEST_F(ResponderTest, BridgeCopyIsAnsweredOnceAndRetransmitAgain) {
+  const std::vector<uint8_t> frame = Discover();
+  Handle(kSinglePort, frame, kT0);
+  // The same frame again through a second bridge port, 10 ms later.
+  Handle(kSinglePort, frame, kT0 + 10 * kMs);
+  EXPECT_EQ(sink_.sent(kSinglePort).size(), 1u);
+  EXPECT_EQ(CountOf(responder_.counters(), DropReason::kDuplicate), 1u);
+
+  // The same request past the window: the firmware retrying, answered.
+  Handle(kSinglePort, frame, kT0 + DuplicateFilter::kDefaultWindowNs);
+  ASSERT_EQ(sink_.sent(kSinglePort).size(), 2u);
+  EXPECT_EQ(Read(sink_.sent(kSinglePort)[1]), Offer(0x12345678, kServer));
+
+  // Another transaction of the same client inside the window is no copy.
+  Handle(kSinglePort, Discover(0x0badcafe),
+         kT0 + DuplicateFilter::kDefaultWindowNs + kMs);
+  ASSERT_EQ(sink_.sent(kSinglePort).size(), 3u);
+  EXPECT_EQ(Read(sink_.sent(kSinglePort)[2]), Offer(0x0badcafe, kServer));
+
+  EXPECT_EQ(responder_.counters().answered(), 3u);
+  EXPECT_EQ(responder_.counters().received(), 4u);
+}
+
+TEST_F(ResponderTest, DiscoverOnMultiAddressPortWaitsForTheServerOffer) {
+  Handle(kMultiPort, Discover(), kT0);
+  EXPECT_EQ(sink_.total(), 0u);
+  EXPECT_EQ(responder_.held(), 1u);
+  EXPECT_EQ(responder_.next_deadline_ns(),
+            kT0 + ResponderOptions{}.offer_hold_ns);
+  EXPECT_EQ(responder_.counters().received(), 0u);  // not decided yet
+
+  // The LAN server offers 10.78.0.77: we answer from our 10.78.0.0/24
+  // address, which the client can reach, not from the primary.
+  Handle(kMultiPort, LanServerOffer(), kT0 + 5 * kMs);
+  ASSERT_EQ(sink_.sent(kMultiPort).size(), 1u);
+  EXPECT_EQ(Read(sink_.sent(kMultiPort)[0]), Offer(0x12345678, kSecondary));
+  EXPECT_EQ(responder_.held(), 0u);
+  EXPECT_EQ(responder_.next_deadline_ns(), UINT64_MAX);
+
+  // Nothing left to answer at the old deadline.
+  responder_.Tick(kT0 + ResponderOptions{}.offer_hold_ns);
+  EXPECT_EQ(sink_.total(), 1u);
+  EXPECT_EQ(responder_.counters().answered(), 1u);
+  EXPECT_EQ(CountOf(responder_.counters(), DropReason::kServerReply), 1u);
+  EXPECT_EQ(responder_.counters().received(), 2u);
+}
+
+TEST_F(ResponderTest, OfferOfAnotherClientReleasesNothing) {
+  Handle(kMultiPort, Discover(0x1, {0x52, 0x54, 0x00, 0x77, 0x00, 0x99}), kT0);
+  Handle(kMultiPort, LanServerOffer(), kT0 + 5 * kMs);  // for kClientMac
+  EXPECT_EQ(sink_.total(), 0u);
+  EXPECT_EQ(responder_.held(), 1u);
+}
+
+TEST_F(ResponderTest, DiscoverAfterTheServerOfferIsAnsweredAtOnce) {
+  Handle(kMultiPort, LanServerOffer(), kT0);
+  Handle(kMultiPort, Discover(), kT0 + 2 * kMs);
+  EXPECT_EQ(responder_.held(), 0u);
+  ASSERT_EQ(sink_.sent(kMultiPort).size(), 1u);
+  EXPECT_EQ(Read(sink_.sent(kMultiPort)[0]), Offer(0x12345678, kSecondary));
+}
+
+TEST_F(ResponderTest, RelayedDiscoverIsNeverHeld) {
+  // The relay's giaddr already names the client's subnet.
+  FrameSpec spec = testing::BiosIpxeDiscover();
+  spec.giaddr = Ip(10, 78, 0, 254);
+  spec.hops = 1;
+  spec.ip_src = spec.giaddr;
+  spec.ip_dst = kSecondary;
+  spec.src_port = 67;
+  Handle(kMultiPort, BuildFrame(spec), kT0);
+  EXPECT_EQ(responder_.held(), 0u);
+  ASSERT_EQ(sink_.sent(kMultiPort).size(), 1u);
+  EXPECT_EQ(Read(sink_.sent(kMultiPort)[0]), Offer(0x12345678, kSecondary));
+}
+
+TEST_F(ResponderTest, HeldDiscoverWithoutServerOfferIsAnsweredAtItsDeadline) {
+  Handle(kMultiPort, Discover(), kT0);
+  const uint64_t deadline = responder_.next_deadline_ns();
+  ASSERT_EQ(deadline, kT0 + ResponderOptions{}.offer_hold_ns);
+
+  responder_.Tick(deadline - 1);
+  EXPECT_EQ(sink_.total(), 0u);
+  EXPECT_EQ(responder_.held(), 1u);
+
+  // No offer seen (a static client, or a server elsewhere): the primary.
+  responder_.Tick(deadline);
+  ASSERT_EQ(sink_.sent(kMultiPort).size(), 1u);
+  EXPECT_EQ(Read(sink_.sent(kMultiPort)[0]), Offer(0x12345678, kPrimary));
+  EXPECT_EQ(responder_.held(), 0u);
+  EXPECT_EQ(responder_.next_deadline_ns(), UINT64_MAX);
+  EXPECT_EQ(responder_.counters().answered(), 1u);
+  EXPECT_EQ(responder_.counters().received(), 1u);
+}
+
+TEST_F(ResponderTest, RetransmitWhileHeldIsAnsweredOnceAndCounted) {
+  Handle(kMultiPort, Discover(0x1), kT0);
+  // The firmware gives up on xid 1 and tries xid 2 while the first is held.
+  Handle(kMultiPort, Discover(0x2), kT0 + 100 * kMs);
+  EXPECT_EQ(responder_.held(), 1u);
+  EXPECT_EQ(responder_.next_deadline_ns(),
+            kT0 + ResponderOptions{}.offer_hold_ns);
+
+  responder_.Tick(kT0 + ResponderOptions{}.offer_hold_ns);
+  // One reply, to the transaction the client is waiting on now.
+  ASSERT_EQ(sink_.sent(kMultiPort).size(), 1u);
+  EXPECT_EQ(Read(sink_.sent(kMultiPort)[0]), Offer(0x2, kPrimary));
+  EXPECT_EQ(responder_.counters().answered(), 1u);
+  // Both frames end in a counter (drop_reason.h: received = answered + the
+  // drops).
+  EXPECT_EQ(responder_.counters().received(), 2u);
+  EXPECT_EQ(CountOf(responder_.counters(), DropReason::kReplacedWhileHeld), 1u);
+}
+
+TEST_F(ResponderTest, RuleReplyDelayHoldsTheReplyUntilItsDeadline) {
+  BootPolicy policy = PlainPolicy();
+  policy.rules.push_back(
+      {.name = "slow-nic",
+       .match = {.mac = {{.octets = kClientMac, .length = 6}}},
+       .answer = {.reply_delay_ms = 20}});
+  std::unique_ptr<const PolicySnapshot> slow =
+      testing::CompileOrDie(std::move(policy));
+  responder_.SetPolicy(slow.get());
+
+  Handle(kSinglePort, Discover(), kT0);
+  EXPECT_EQ(sink_.total(), 0u);
+  EXPECT_EQ(responder_.held(), 1u);
+  EXPECT_EQ(responder_.next_deadline_ns(), kT0 + 20 * kMs);
+
+  // A client the rule does not name is answered at once meanwhile.
+  Handle(kSinglePort, Discover(0x7, {0x52, 0x54, 0x00, 0x77, 0x00, 0x11}),
+         kT0 + kMs);
+  ASSERT_EQ(sink_.sent(kSinglePort).size(), 1u);
+  EXPECT_EQ(Read(sink_.sent(kSinglePort)[0]), Offer(0x7, kServer));
+
+  responder_.Tick(kT0 + 20 * kMs - 1);
+  EXPECT_EQ(sink_.sent(kSinglePort).size(), 1u);
+  EXPECT_EQ(responder_.held(), 1u);
+
+  responder_.Tick(kT0 + 20 * kMs);
+  ASSERT_EQ(sink_.sent(kSinglePort).size(), 2u);
+  EXPECT_EQ(Read(sink_.sent(kSinglePort)[1]), Offer(0x12345678, kServer));
+  EXPECT_EQ(responder_.held(), 0u);
+  EXPECT_EQ(responder_.counters().answered(), 2u);
+  EXPECT_EQ(responder_.counters().received(), 2u);
+}
+
+TEST_F(ResponderTest, FullTransmitRingDropsAndCounts) {
+  sink_.set_free_slots(0);
+  Handle(kSinglePort, Discover(), kT0);
+  EXPECT_EQ(sink_.total(), 0u);
+  EXPECT_EQ(CountOf(responder_.counters(), DropReason::kTxRingFull), 1u);
+
+  // The firmware's retry finds a free slot.
+  sink_.set_free_slots(1);
+  Handle(kSinglePort, Discover(), kT0 + 1'000 * kMs);
+  ASSERT_EQ(sink_.sent(kSinglePort).size(), 1u);
+  EXPECT_EQ(Read(sink_.sent(kSinglePort)[0]), Offer(0x12345678, kServer));
+  EXPECT_EQ(responder_.counters().answered(), 1u);
+  EXPECT_EQ(responder_.counters().received(), 2u);
+}
+
+TEST_F(ResponderTest, HeldDiscoverIsDecidedUnderThePolicyAtRelease) {
+  // Old: its own TFTP server and an extra option. New: another file, and
+  // replies from the second address unless the client's subnet says
+  // otherwise.
+  BootPolicy old_policy = PlainPolicy("old.0");
+  old_policy.defaults.tftp_server = Ip(10, 77, 0, 9);
+  old_policy.defaults.options = {{.code = 252, .value = {'o', 'l', 'd'}}};
+  std::unique_ptr<const PolicySnapshot> old_snapshot =
+      testing::CompileOrDie(std::move(old_policy));
+  BootPolicy new_policy = PlainPolicy("new.0");
+  new_policy.listen_address = kSecondary;
+  std::unique_ptr<const PolicySnapshot> new_snapshot =
+      testing::CompileOrDie(std::move(new_policy));
+
+  responder_.SetPolicy(old_snapshot.get());
+  Handle(kMultiPort, Discover(), kT0);
+  ASSERT_EQ(responder_.held(), 1u);
+  responder_.SetPolicy(new_snapshot.get());
+  // A reload frees the old snapshot once no worker uses it: nothing held
+  // may point into it (AddressSanitizer would see it).
+  old_snapshot.reset();
+
+  responder_.Tick(responder_.next_deadline_ns());
+  ASSERT_EQ(sink_.sent(kMultiPort).size(), 1u);
+  const std::vector<uint8_t>& frame = sink_.sent(kMultiPort)[0];
+  EXPECT_EQ(Read(frame), Offer(0x12345678, kSecondary, "new.0"));
+  auto reply = std::make_unique<Request>();
+  ASSERT_EQ(ClassifyFrame(frame, RxMeta{}, reply.get()),
+            DropReason::kServerReply);
+  EXPECT_FALSE(reply->options.Has(252));
+  // sname names the TFTP server: the new policy has none but us.
+  const std::span<const uint8_t> sname = reply->bootp.sname();
+  EXPECT_EQ(std::string(sname.begin(),
+                        std::find(sname.begin(), sname.end(), uint8_t{0})),
+            "10.78.0.3");
+}
+
+TEST_F(ResponderTest, DelayedReplyIsDecidedUnderThePolicyAtRelease) {
+  BootPolicy delayed = PlainPolicy();
+  delayed.defaults.reply_delay_ms = 50;
+  std::unique_ptr<const PolicySnapshot> delayed_snapshot =
+      testing::CompileOrDie(std::move(delayed));
+  // The new policy ignores this client, and delays everyone else.
+  BootPolicy ignoring = PlainPolicy();
+  ignoring.defaults.reply_delay_ms = 50;
+  ignoring.rules.push_back(
+      {.name = "quarantine",
+       .match = {.mac = {{.octets = kClientMac, .length = 6}}},
+       .action = RuleAction::kIgnore});
+  std::unique_ptr<const PolicySnapshot> ignoring_snapshot =
+      testing::CompileOrDie(std::move(ignoring));
+
+  responder_.SetPolicy(delayed_snapshot.get());
+  Handle(kSinglePort, Discover(), kT0);
+  Handle(kSinglePort, Discover(0x7, {0x52, 0x54, 0x00, 0x77, 0x00, 0x11}), kT0);
+  ASSERT_EQ(responder_.held(), 2u);
+  responder_.SetPolicy(ignoring_snapshot.get());
+  delayed_snapshot.reset();
+
+  responder_.Tick(kT0 + 50 * kMs);
+  // The ignored client gets nothing; the other is answered now, not
+  // delayed a second time.
+  ASSERT_EQ(sink_.sent(kSinglePort).size(), 1u);
+  EXPECT_EQ(Read(sink_.sent(kSinglePort)[0]), Offer(0x7, kServer));
+  EXPECT_EQ(responder_.held(), 0u);
+  EXPECT_EQ(CountOf(responder_.counters(), DropReason::kIgnoredByRule), 1u);
+  EXPECT_EQ(responder_.counters().answered(), 1u);
+  EXPECT_EQ(responder_.counters().received(), 2u);
+}
+
+TEST_F(ResponderTest, CountersAddUpOverAMixedRun) {
+  FrameSpec bad_checksum = testing::BiosIpxeDiscover();
+  bad_checksum.udp_checksum = FrameSpec::UdpChecksum::kWrong;
+  FrameSpec request_to_server = testing::BiosIpxeDiscover();
+  SetOption(request_to_server, testing::MessageTypeOpt(3));  // the LAN's
+
+  uint64_t t = kT0;
+  size_t frames = 0;
+  auto handle = [&](size_t port, const std::vector<uint8_t>& frame) {
+    Handle(port, frame, t);
+    t += kMs;
+    ++frames;
+  };
+  handle(kSinglePort, Discover(0x1));                  // answered
+  handle(kSinglePort, Discover(0x1));                  // bridge copy
+  handle(kSinglePort, BuildFrame(bad_checksum));       // broken
+  handle(kSinglePort, BuildFrame(request_to_server));  // not ours
+  handle(kSinglePort, BuildFrame(testing::PlainDhcpDiscover()));
+  handle(kMultiPort, Discover(0x2));     // held, then answered
+  handle(kMultiPort, LanServerOffer());  // learned
+  handle(kMultiPort,
+         Discover(0x3, {0x52, 0x54, 0x00, 0x77, 0x00, 0x33}));  // held
+  sink_.set_free_slots(0);
+  responder_.Tick(responder_.next_deadline_ns());  // ring full
+
+  const Counters& c = responder_.counters();
+  EXPECT_EQ(responder_.held(), 0u);
+  EXPECT_EQ(c.answered(), 2u);
+  EXPECT_EQ(c.answered(), sink_.total());
+  EXPECT_EQ(CountOf(c, DropReason::kDuplicate), 1u);
+  EXPECT_EQ(CountOf(c, DropReason::kBadUdpChecksum), 1u);
+  EXPECT_EQ(CountOf(c, DropReason::kUnhandledMessage), 1u);
+  EXPECT_EQ(CountOf(c, DropReason::kNotBooting), 1u);
+  EXPECT_EQ(CountOf(c, DropReason::kServerReply), 1u);
+  EXPECT_EQ(CountOf(c, DropReason::kTxRingFull), 1u);
+  EXPECT_EQ(c.received(), frames);
+}
+
+}  // namespace
+}  // namespace pxe
