@@ -333,6 +333,30 @@ void BM_Responder(benchmark::State& state, FrameRef ref, bool rules) {
   state.SetItemsProcessed(state.iterations());
 }
 
+// The rule lookup alone, for the captured BIOS client's DISCOVER and 4011
+// REQUEST (whose address makes the subnet rules candidates too).
+void BM_RuleLookup(benchmark::State& state, FrameRef ref) {
+  const PolicySnapshot* policy = RulesPolicy();
+  auto request = std::make_unique<Request>();
+  if (policy == nullptr || !Prepare(state, ref, request.get())) return;
+  const ClientFacts facts = FactsOf(*request, request->ciaddr, "eth0");
+  int rule = -1;
+  policy->AnswerFor(facts, &rule);
+  if (rule < 0) {
+    state.SkipWithError("no rule matches the captured client");
+    return;
+  }
+  for (auto _ : state) {
+    const ResolvedAnswer& answer = policy->AnswerFor(facts, &rule);
+    benchmark::DoNotOptimize(&answer);
+    benchmark::DoNotOptimize(rule);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK_CAPTURE(BM_RuleLookup, rules_11050_bios_ipxe_discover, kBiosDiscover);
+BENCHMARK_CAPTURE(BM_RuleLookup, rules_11050_bios_ipxe_request_4011,
+                  kBiosRequest4011);
+
 #define PXE_BENCH_RESPONDER(name, rules)                                    \
   BENCHMARK_CAPTURE(BM_Responder, name##_bios_ipxe_discover, kBiosDiscover, \
                     rules);                                                 \

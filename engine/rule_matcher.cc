@@ -1,6 +1,7 @@
 #include "engine/rule_matcher.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <utility>
 
@@ -104,8 +105,11 @@ RuleMatcher::RuleMatcher(std::span<const Rule> rules) {
   // Keys in rule order, so each key's indices come out ascending.
   std::vector<std::pair<uint64_t, uint32_t>> keyed;
   std::vector<uint32_t> unindexed;
-  uint32_t mac_length_mask = 0;
-  uint64_t subnet_length_mask = 0;
+  // First rule per MAC prefix length (0-6) and subnet length (0-32).
+  std::array<uint32_t, 7> mac_first;
+  std::array<uint32_t, 33> subnet_first;
+  mac_first.fill(UINT32_MAX);
+  subnet_first.fill(UINT32_MAX);
   for (const Rule& rule : rules) {
     const RuleMatch& m = rule.match;
     const auto index = static_cast<uint32_t>(rules_.size());
@@ -121,12 +125,13 @@ RuleMatcher::RuleMatcher(std::span<const Rule> rules) {
     if (by_mac) {
       for (const MacPattern& p : m.mac) {
         keyed.emplace_back(MacKey(p.octets, p.length), index);
-        mac_length_mask |= uint32_t{1} << p.length;
+        mac_first[p.length] = std::min(mac_first[p.length], index);
       }
     } else if (by_subnet) {
       for (const Ipv4Prefix& p : m.subnet) {
         keyed.emplace_back(SubnetKey(p.network, p.prefix_length), index);
-        subnet_length_mask |= uint64_t{1} << p.prefix_length;
+        subnet_first[p.prefix_length] =
+            std::min(subnet_first[p.prefix_length], index);
       }
     } else {
       unindexed.push_back(index);
@@ -150,16 +155,22 @@ RuleMatcher::RuleMatcher(std::span<const Rule> rules) {
   unindexed_.begin = static_cast<uint32_t>(postings_.size());
   postings_.insert(postings_.end(), unindexed.begin(), unindexed.end());
   unindexed_.end = static_cast<uint32_t>(postings_.size());
-  for (int length = 6; length >= 1; --length) {
-    if (mac_length_mask & (uint32_t{1} << length)) {
-      mac_lengths_.push_back(static_cast<uint8_t>(length));
+  for (uint8_t length = 1; length < mac_first.size(); ++length) {
+    if (mac_first[length] != UINT32_MAX) {
+      lookups_.push_back(
+          {.mac = true, .length = length, .first_rule = mac_first[length]});
     }
   }
-  for (int length = 32; length >= 1; --length) {
-    if (subnet_length_mask & (uint64_t{1} << length)) {
-      subnet_lengths_.push_back(static_cast<uint8_t>(length));
+  for (uint8_t length = 1; length < subnet_first.size(); ++length) {
+    if (subnet_first[length] != UINT32_MAX) {
+      lookups_.push_back(
+          {.mac = false, .length = length, .first_rule = subnet_first[length]});
     }
   }
+  std::sort(lookups_.begin(), lookups_.end(),
+            [](const Lookup& a, const Lookup& b) {
+              return a.first_rule < b.first_rule;
+            });
 }
 
 void RuleMatcher::Scan(Range range, const ClientFacts& facts,
@@ -176,20 +187,17 @@ void RuleMatcher::Scan(Range range, const ClientFacts& facts,
 
 int RuleMatcher::Match(const ClientFacts& facts) const {
   uint32_t best = UINT32_MAX;
-  for (const uint8_t length : mac_lengths_) {
-    if (auto it = index_.find(MacKey(facts.mac, length)); it != index_.end()) {
+  Scan(unindexed_, facts, &best);
+  for (const Lookup& lookup : lookups_) {
+    if (lookup.first_rule >= best) break;  // sorted: none later can win
+    if (!lookup.mac && facts.subnet_address == 0) continue;
+    const uint64_t key = lookup.mac
+                             ? MacKey(facts.mac, lookup.length)
+                             : SubnetKey(facts.subnet_address, lookup.length);
+    if (auto it = index_.find(key); it != index_.end()) {
       Scan(it->second, facts, &best);
     }
   }
-  if (facts.subnet_address != 0) {
-    for (const uint8_t length : subnet_lengths_) {
-      if (auto it = index_.find(SubnetKey(facts.subnet_address, length));
-          it != index_.end()) {
-        Scan(it->second, facts, &best);
-      }
-    }
-  }
-  Scan(unindexed_, facts, &best);
   return best == UINT32_MAX ? -1 : static_cast<int>(best);
 }
 

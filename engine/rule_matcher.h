@@ -70,9 +70,15 @@ class RuleMatcher {
   std::vector<uint32_t> postings_;
   absl::flat_hash_map<uint64_t, Range> index_;
   Range unindexed_;
-  // Prefix lengths that occur, longest first: only these are looked up.
-  std::vector<uint8_t> mac_lengths_;
-  std::vector<uint8_t> subnet_lengths_;
+  // The prefix lengths that occur, each with the first rule filed under
+  // it, in that rule's order: a lookup is skipped once a match was found
+  // before its first rule.
+  struct Lookup {
+    bool mac = false;  // else a subnet
+    uint8_t length = 0;
+    uint32_t first_rule = 0;
+  };
+  std::vector<Lookup> lookups_;
 };
 
 }  // namespace pxe
