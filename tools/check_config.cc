@@ -218,8 +218,9 @@ void DescribeRules(const DaemonConfig& c, const BootPolicy& p,
                   "\n");
   for (size_t i = 0; i < p.rules.size(); ++i) {
     const Rule& r = p.rules[i];
-    absl::StrAppend(out, "  ", i + 1, ". \"", r.name, "\" (", c.config_path,
-                    ":", r.where.line, ")\n");
+    // Numbers right-aligned, so that rule 10's lines line up with rule 9's.
+    absl::StrAppend(out, absl::StrFormat("%3d. \"", i + 1), r.name, "\" (",
+                    c.config_path, ":", r.where.line, ")\n");
     absl::StrAppend(out, "       match:  ", DescribeMatch(r.match), "\n");
     if (r.action == RuleAction::kIgnore) {
       absl::StrAppend(out, "       action: ignore (never answered; counted)\n");
