@@ -44,6 +44,7 @@ bool HoldQueue::Hold(std::span<const uint8_t> frame, const RxMeta& meta,
   if (frame.size() > kMaxFrameSize) return false;
   assert(deadline_ns >= now_ns && deadline_ns - now_ns <= kMaxHoldNs);
   if (size_ == 0) cursor_tick_ = Tick(now_ns);
+  assert(Tick(deadline_ns) < cursor_tick_ + kWheelSize);
   if (kind == Kind::kAwaitOffer) {
     if (const uint32_t i = FindAwaiting(chaddr); i != kNil) {
       Slot& s = slots_[i];

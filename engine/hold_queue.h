@@ -43,7 +43,10 @@ class HoldQueue {
   explicit HoldQueue(size_t capacity);
 
   // Copies `frame` and keeps it until `deadline_ns` (at most kMaxHoldNs
-  // after `now_ns`). False if the pool is full or the frame too large. A
+  // after `now_ns`). While anything is held, ReleaseDue() must have run
+  // within the wheel's span less kMaxHoldNs (about 190 ms) before `now_ns`,
+  // or the deadline would wrap around the wheel: the Responder runs it
+  // before every frame. False if the pool is full or the frame too large. A
   // second kAwaitOffer hold for the same client replaces the frame of the
   // first (a retransmit) and keeps its deadline; then `*replaced` (if
   // given) is set.
@@ -62,31 +65,42 @@ class HoldQueue {
     Free(i);
   }
 
-  // Calls `fn(const Held&)` for every entry due at `now_ns`, and removes
-  // them.
+  // Calls `fn(const Held&)` for every entry due at `now_ns`, in deadline
+  // order (to the bucket), and removes them. The due entries are taken out
+  // and the wheel's cursor moved to `now_ns` first, so `fn` may Hold() new
+  // entries, with any deadline from `now_ns` on.
   template <typename Fn>
   void ReleaseDue(uint64_t now_ns, Fn&& fn) {
+    const uint64_t now_tick = Tick(now_ns);
     if (size_ == 0) {
-      cursor_tick_ = Tick(now_ns);
+      cursor_tick_ = now_tick;
       return;
     }
-    const uint64_t now_tick = Tick(now_ns);
     // Behind by more than the wheel: one turn visits every bucket.
     if (now_tick >= cursor_tick_ + kWheelSize) {
       cursor_tick_ = now_tick - kWheelSize + 1;
     }
-    for (; cursor_tick_ <= now_tick; ++cursor_tick_) {
+    uint32_t due_head = kNil;
+    uint32_t due_tail = kNil;
+    for (;; ++cursor_tick_) {
       uint32_t i = wheel_[cursor_tick_ & kWheelMask];
       while (i != kNil) {
         const uint32_t next = slots_[i].wheel_next;
         if (slots_[i].held.deadline_ns <= now_ns) {
           Unlink(i);
-          fn(static_cast<const Held&>(slots_[i].held));
-          Free(i);
+          slots_[i].wheel_next = kNil;
+          (due_tail == kNil ? due_head : slots_[due_tail].wheel_next) = i;
+          due_tail = i;
         }
         i = next;
       }
       if (cursor_tick_ == now_tick) break;  // later entries here not due yet
+    }
+    while (due_head != kNil) {
+      const uint32_t i = due_head;
+      due_head = slots_[i].wheel_next;
+      fn(static_cast<const Held&>(slots_[i].held));
+      Free(i);
     }
   }
 

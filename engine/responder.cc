@@ -44,6 +44,9 @@ void Responder::Record(const Request& request, std::span<const uint8_t> reply,
 
 void Responder::HandleFrame(size_t port, std::span<const uint8_t> frame,
                             const RxMeta& meta, uint64_t now_ns) {
+  // What was due before this frame goes first, whether or not the caller
+  // ticked: it also keeps the hold queue's wheel within its span of now.
+  if (holds_.size() != 0) Tick(now_ns);
   Request& r = *request_;
   const DropReason d = ClassifyFrame(frame, meta, &r);
   if (d == DropReason::kServerReply) {

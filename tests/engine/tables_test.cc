@@ -222,6 +222,34 @@ TEST(HoldQueueTest, ReleaseByChaddrCallsBackOnceWithAnIdenticalCopy) {
   EXPECT_EQ(calls, 1);
 }
 
+// A release long after the deadline (the caller did not tick for longer
+// than the wheel's span) whose callback holds a new entry, as the Responder
+// does for a reply delay: the new entry waits for its own deadline.
+TEST(HoldQueueTest, HoldFromALateReleaseWaitsForItsOwnDeadline) {
+  HoldQueue queue(4);
+  const std::vector<uint8_t> frame = FrameOf(300, 1);
+  ASSERT_TRUE(HoldAwaiting(queue, frame, MetaFor(1), NthMac(1), 300 * kMs));
+  const uint64_t late = 20'000 * kMs;  // 20 s on, past the 8.2 s wheel
+  int released = 0;
+  queue.ReleaseDue(late, [&](const HoldQueue::Held& held) {
+    ++released;
+    EXPECT_TRUE(queue.Hold(held.frame, held.meta, NthMac(2), 0, Kind::kDelay,
+                           late, late + 5'000 * kMs));
+  });
+  EXPECT_EQ(released, 1);
+  EXPECT_EQ(queue.size(), 1u);
+  EXPECT_EQ(queue.earliest_deadline_ns(), late + 5'000 * kMs);
+  queue.ReleaseDue(late + 5'000 * kMs - 1,
+                   [&](const HoldQueue::Held&) { ++released; });
+  EXPECT_EQ(released, 1);
+  queue.ReleaseDue(late + 5'000 * kMs, [&](const HoldQueue::Held& held) {
+    ++released;
+    EXPECT_EQ(held.chaddr, NthMac(2));
+  });
+  EXPECT_EQ(released, 2);
+  EXPECT_EQ(queue.size(), 0u);
+}
+
 TEST(HoldQueueTest, EmptyQueueHasNoDeadline) {
   HoldQueue queue(4);
   EXPECT_EQ(queue.size(), 0u);
