@@ -26,6 +26,29 @@ namespace {
 
 using Keys = std::span<const std::string_view>;
 
+// A message keeps to one line whatever the file holds: control characters
+// that a value, a rule name or toml++'s quote of the input brings in are
+// written as escapes (\n, \t, \xNN), so every problem stays one
+// "FILE:LINE:COL: ..." line and no text can forge another.
+std::string OneLine(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u >= 0x20 && u != 0x7F) {
+      out.push_back(c);
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else {
+      absl::StrAppend(&out, "\\x", absl::Hex(u, absl::kZeroPad2));
+    }
+  }
+  return out;
+}
+
 constexpr std::string_view kTopKeys[] = {"server", "boot", "menu", "rule"};
 constexpr std::string_view kServerKeys[] = {
     "interfaces",     "listen",        "tftp_server",   "broadcast",
@@ -154,14 +177,15 @@ class Loader {
 
  private:
   void Error(const toml::source_position& at, std::string text) {
-    errors_.push_back({at.line, at.column, std::move(text)});
+    errors_.push_back({at.line, at.column, OneLine(std::move(text))});
   }
   void Error(const toml::node& n, std::string text) {
     Error(n.source().begin, std::move(text));
   }
   void Warn(const toml::source_position& at, std::string text) {
     config_->warnings.push_back(
-        absl::StrCat(path_, ":", at.line, ":", at.column, ": warning: ", text));
+        absl::StrCat(path_, ":", at.line, ":", at.column,
+                     ": warning: ", OneLine(std::move(text))));
   }
   std::string At(const toml::source_position& p) const {
     return absl::StrCat(path_, ":", p.line);
@@ -962,11 +986,12 @@ std::vector<std::string> ShadowWarnings(std::span<const Rule> rules,
       const Rule& l = rules[later];
       const Rule& e = rules[earlier];
       out.push_back(absl::StrCat(
-          Sv(path), ":", l.where.line, ":", l.where.column,
-          ": warning: rule \"", l.name, "\" can never match: rule \"", e.name,
-          "\" (line ", e.where.line, ") comes first and matches ",
-          e.match.empty() ? "every client" : "the same clients",
-          "; move it below or narrow its match"));
+          Sv(path), ":", l.where.line, ":", l.where.column, ": warning: ",
+          OneLine(absl::StrCat(
+              "rule \"", l.name, "\" can never match: rule \"", e.name,
+              "\" (line ", e.where.line, ") comes first and matches ",
+              e.match.empty() ? "every client" : "the same clients",
+              "; move it below or narrow its match"))));
       break;
     }
   }

@@ -275,6 +275,21 @@ TEST(PolicyFileErrorTest, TomlSyntax) {
               AllOf(StartsWith("t.toml:2:"), HasSubstr("TOML syntax")));
 }
 
+// Every problem is one "FILE:LINE:COL: ..." line, whatever text the file
+// brings into the message: a newline in a value, or in the input that a
+// TOML syntax error quotes, is written as an escape.
+TEST(PolicyFileErrorTest, ControlCharactersInTheFileStayOnOneLine) {
+  EXPECT_EQ(
+      ErrorOf("[boot]\nfile = \"x\"\n[[rule]]\nname = \"a\"\n"
+              "match = { subnet = \"10.0.0.0/8\\n10.1.0.0/16\\t\" }\n"),
+      "t.toml:5:20: rule \"a\" match.subnet: \"10.0.0.0/8\\n10.1.0.0/16\\t\" "
+      "is not a network: write NET/LEN, e.g. 10.12.0.0/16");
+  const std::string syntax =
+      ErrorOf("[boot]\nfile = \"x\"\nraspberry_pi = t\n");
+  EXPECT_THAT(syntax, StartsWith("t.toml:3:"));
+  EXPECT_EQ(syntax.find('\n'), std::string::npos) << syntax;
+}
+
 TEST(PolicyFileErrorTest, UnknownTopLevelKey) {
   EXPECT_THAT(ErrorOf("[servr]\n"),
               AllOf(StartsWith("t.toml:1:2: unknown key \"servr\""),
