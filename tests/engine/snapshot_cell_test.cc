@@ -70,7 +70,7 @@ TEST(SnapshotCellTest, ManyPublishesUnderReadersNeverShowAFreedSnapshot) {
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> bad{0};
   std::vector<std::thread> readers;
-  std::vector<uint64_t> reads(kReaders, 0);
+  std::vector<std::atomic<uint64_t>> reads(kReaders);
   for (size_t r = 0; r < kReaders; ++r) {
     readers.emplace_back([&, r] {
       uint64_t last = 0;
@@ -79,10 +79,17 @@ TEST(SnapshotCellTest, ManyPublishesUnderReadersNeverShowAFreedSnapshot) {
         // Whole, alive, and never older than what this reader saw before.
         if (s->check != ~s->version || s->version < last) ++bad;
         last = s->version;
-        ++reads[r];
+        reads[r].fetch_add(1, std::memory_order_relaxed);
       }
       cell.Release(r);
     });
+  }
+  // Every reader is reading before the first publish, so the publishes
+  // race with reads on every thread.
+  for (size_t r = 0; r < kReaders; ++r) {
+    while (reads[r].load(std::memory_order_relaxed) == 0) {
+      std::this_thread::yield();
+    }
   }
   for (uint64_t v = 1; v <= kPublishes; ++v) {
     cell.Publish(std::make_unique<Versioned>(v));
