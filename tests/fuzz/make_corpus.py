@@ -5,7 +5,8 @@ Every frame of the captures in tests/data as a file of its own, plus variants
 of the real requests that reach code the captures do not: an 802.1Q tag, a
 relayed DISCOVER (giaddr, option 82), options moved into `file` and `sname`
 through option 52, option 60 split in two (RFC 3396), an HTTP-boot client, a
-4011 REQUEST carrying a boot item (43.71), an unknown architecture, and a
+4011 REQUEST carrying a boot item (43.71), a boot-server REQUEST for a menu
+item broadcast to 67, an unknown architecture, and a
 frame without UDP checksum. Lengths and checksums are recomputed so the
 variants also pass the verifying run. Standard library only; run it again
 after adding a capture:
@@ -190,6 +191,12 @@ def main():
     f = Frame(bios[0])  # no UDP checksum (allowed over IPv4)
     f.udp_checksum = False
     write("variant-nochecksum-bios-discover", f.build())
+
+    f = Frame(bios[3])  # boot-server REQUEST broadcast to 67, a menu item
+    f.remove_option(50)
+    f.remove_option(54)
+    f.set_option(43, b"\x47\x04\x80\x01\x00\x00\xff")
+    write("variant-bootitem-bios-67", f.build())
 
     f = Frame(bios[5])  # 4011 INFORM from iPXE
     f.set_option(53, b"\x08")
