@@ -9,6 +9,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/command.h"
 
 namespace {
 
@@ -16,25 +17,10 @@ using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-struct RunResult {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr
-};
+using RunResult = ::pxe::testing::CommandResult;
 
 RunResult RunPdhcp(const std::string& args) {
-  RunResult run;
-  const std::string command =
-      std::string(PXE_PDHCP_BINARY) + " " + args + " 2>&1";
-  FILE* p = popen(command.c_str(), "r");
-  if (p == nullptr) return run;
-  char buffer[4096];
-  size_t n = 0;
-  while ((n = fread(buffer, 1, sizeof(buffer), p)) > 0) {
-    run.output.append(buffer, n);
-  }
-  const int status = pclose(p);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return run;
+  return ::pxe::testing::RunCommand(std::string(PXE_PDHCP_BINARY) + " " + args);
 }
 
 constexpr char kConfig[] = R"([server]

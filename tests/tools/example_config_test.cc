@@ -15,6 +15,7 @@
 #include "engine/policy_snapshot.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/command.h"
 #include "tools/config.h"
 #include "tools/policy_file.h"
 
@@ -76,44 +77,13 @@ DaemonConfig LoadAndCompile(const std::string& text, std::string_view name) {
   return config;
 }
 
-struct RunResult {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr
-};
+using RunResult = ::pxe::testing::CommandResult;
 
 RunResult RunPdhcp(const std::string& args) {
-  RunResult run;
-  const std::string command =
-      std::string(PXE_PDHCP_BINARY) + " " + args + " 2>&1";
-  FILE* p = popen(command.c_str(), "r");
-  if (p == nullptr) return run;
-  char buffer[4096];
-  size_t n = 0;
-  while ((n = fread(buffer, 1, sizeof(buffer), p)) > 0) {
-    run.output.append(buffer, n);
-  }
-  const int status = pclose(p);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return run;
+  return ::pxe::testing::RunCommand(std::string(PXE_PDHCP_BINARY) + " " + args);
 }
 
-// `text` in a temporary file, removed afterwards.
-class TempFile {
- public:
-  explicit TempFile(const std::string& text) {
-    char name[] = "/tmp/example_config_test.XXXXXX";
-    const int fd = mkstemp(name);
-    EXPECT_GE(fd, 0);
-    close(fd);
-    path_ = name;
-    std::ofstream(path_) << text;
-  }
-  ~TempFile() { std::remove(path_.c_str()); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using ::pxe::testing::TempFile;
 
 TEST(ExampleConfigTest, ShippedFileLoadsAsIs) {
   const DaemonConfig config =

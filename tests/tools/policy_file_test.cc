@@ -13,6 +13,7 @@
 #include "engine/policy_snapshot.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/command.h"
 #include "tools/config.h"
 
 namespace pxe {
@@ -38,22 +39,7 @@ std::string ErrorOf(const std::string& text) {
 }
 
 // A file on disk, removed afterwards, for ParseCommandLine.
-class TempFile {
- public:
-  explicit TempFile(const std::string& text) {
-    char name[] = "/tmp/policy_file_test.XXXXXX";
-    const int fd = mkstemp(name);
-    EXPECT_GE(fd, 0);
-    close(fd);
-    path_ = name;
-    std::ofstream(path_) << text;
-  }
-  ~TempFile() { std::remove(path_.c_str()); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using ::pxe::testing::TempFile;
 
 absl::StatusOr<DaemonConfig> Parse(std::vector<std::string> words) {
   std::vector<const char*> args;
