@@ -189,6 +189,9 @@ struct BootPolicy {
   UefiOfferStyle uefi_offer_style = UefiOfferStyle::kBinl;
   // Per-relay server address, for relays whose subnet we have no address in.
   std::vector<RelayServerAddress> relay_servers;
+  // The relay agents (giaddr) whose requests are answered; empty: any
+  // unicast address of another host.
+  std::vector<uint32_t> relays;
 
   // [boot]: what a client gets when no rule says otherwise.
   BootAnswer defaults;

@@ -46,6 +46,14 @@ namespace pxe {
   X(kNoClientAddress,                                                       \
     "4011 request without a client address or port to answer")              \
   X(kReplyBufferTooSmall, "reply does not fit the transmit buffer")         \
+  /* Where a reply may go */                                                \
+  X(kGroupSourceMac, "source MAC is a group (multicast) address")           \
+  X(kCiaddrNotSource, "ciaddr is set and differs from the IP source")       \
+  X(kBadReplyTarget, "reply target is not another host's unicast address")  \
+  X(kBadClientPort, "request to 4011 or 67 not from port 68 or 4011")       \
+  X(kBadRelayAddress,                                                       \
+    "giaddr is not a unicast address of another host or a known relay")     \
+  X(kOffLinkRequest, "not relayed, and from an address off this link")      \
   /* Worker */                                                              \
   X(kDuplicate, "same request seen within 50 ms (a bridge or bond copy)")   \
   X(kTxRingFull, "no free transmit slot")                                   \

@@ -1,5 +1,7 @@
 #include "engine/policy.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "engine/status_macros.h"
 
@@ -19,6 +21,26 @@ bool IsOurs(const ServerContext& context, uint32_t ip) {
     if (a.address == ip) return true;
   }
   return false;
+}
+
+// Whether a reply may be sent to `ip`: the unicast address of another host.
+// Not 0.0.0.0/8 ("this network"), loopback, multicast, class E or the
+// limited broadcast (RFC 1122 §3.2.1.3, RFC 5771), not one of our own
+// addresses, nor the network or broadcast address of one of our subnets.
+bool IsUnicastHost(const ServerContext& context, uint32_t ip) {
+  const uint32_t first = ip >> 24;
+  if (first == 0 || first == 127 || first >= 224) return false;
+  for (const InterfaceAddress& a : context.addresses) {
+    if (a.address == ip) return false;
+    if (a.prefix_length <= 30) {
+      const uint32_t host_mask = ~Ipv4Prefix::Mask(a.prefix_length);
+      if (a.Contains(ip) &&
+          ((ip & host_mask) == 0 || (ip & host_mask) == host_mask)) {
+        return false;
+      }
+    }
+  }
+  return true;
 }
 
 // Boot file for a PXE (TFTP) client, or empty.
@@ -53,26 +75,56 @@ DropReason FindMenuItem(const Request& request, const ResolvedAnswer& answer,
   return DropReason::kUnknownBootItem;
 }
 
-// Where the reply goes (PROTOCOL.md §5).
+// Where the reply goes (PROTOCOL.md §5), and only where a booting client or
+// its relay can be: pxe-pdhcp writes whole frames past the host's UDP stack
+// and firewall, so a crafted request must not steer a reply anywhere else.
 DropReason Route(const Request& request, const BootPolicy& settings,
-                 ReplyPlan* plan) {
+                 const ServerContext& context, ReplyPlan* plan) {
+  // A group address is never a client's own (IEEE 802: the I/G bit).
+  if (request.frame.eth_src[0] & 1) return DropReason::kGroupSourceMac;
   const bool ack = plan->type == dhcp::MessageType::kAck;
   if (ack && !(request.relayed() && !request.on_pxe_port())) {
-    plan->dst_ip = request.ciaddr != 0 ? request.ciaddr : request.frame.ip_src;
-    // Nowhere to send it: no address, or port 0 (not a port one can listen
-    // on).
-    if (plan->dst_ip == 0 || request.frame.udp_src == 0) {
-      return DropReason::kNoClientAddress;
+    // To the IP source; a ciaddr that is set must be that source (a client
+    // without an address yet may ask from 0.0.0.0 for an on-link ciaddr).
+    const uint32_t src = request.frame.ip_src;
+    if (src != 0 && request.ciaddr != 0 && request.ciaddr != src) {
+      return DropReason::kCiaddrNotSource;
+    }
+    plan->dst_ip = src != 0 ? src : request.ciaddr;
+    if (plan->dst_ip == 0) return DropReason::kNoClientAddress;
+    if (src == 0 && AddressInSubnetOf(context, plan->dst_ip) == 0) {
+      return DropReason::kBadReplyTarget;
+    }
+    if (!IsUnicastHost(context, plan->dst_ip)) {
+      return DropReason::kBadReplyTarget;
+    }
+    // PXE clients listen on 68 (BIOS ROMs, iPXE) or 4011 (EDK2).
+    if (request.frame.udp_src != kDhcpClientPort &&
+        request.frame.udp_src != kPxeServerPort) {
+      return DropReason::kBadClientPort;
     }
     plan->dst_mac = request.frame.eth_src;
     plan->src_port = request.frame.udp_dst;  // 4011, or 67 for a broadcast
     plan->dst_port = request.frame.udp_src;  // OVMF listens on 4011, iPXE 68
   } else if (request.relayed()) {
+    if (!IsUnicastHost(context, request.giaddr) ||
+        (!settings.relays.empty() &&
+         std::find(settings.relays.begin(), settings.relays.end(),
+                   request.giaddr) == settings.relays.end())) {
+      return DropReason::kBadRelayAddress;
+    }
     plan->dst_ip = request.giaddr;
     plan->dst_mac = request.frame.eth_src;
     plan->src_port = kDhcpServerPort;
     plan->dst_port = kDhcpServerPort;
   } else {
+    // A client on this link asks from 0.0.0.0 or from its address here;
+    // anything else came through a router and may not draw a LAN-wide
+    // broadcast.
+    if (request.frame.ip_src != 0 &&
+        AddressInSubnetOf(context, request.frame.ip_src) == 0) {
+      return DropReason::kOffLinkRequest;
+    }
     plan->dst_ip = settings.offer_broadcast;
     plan->dst_mac = kBroadcastMac;
     plan->src_port = kDhcpServerPort;
@@ -180,7 +232,7 @@ DropReason DecideWith(const Request& request, const ResolvedAnswer& answer,
     }
   }
   plan->file_in_option67 = plan->file.size() > kMaxBootFileLength;
-  return Route(request, settings, plan);
+  return Route(request, settings, context, plan);
 }
 
 }  // namespace pxe

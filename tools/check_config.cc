@@ -155,6 +155,10 @@ void DescribeServer(const DaemonConfig& c, std::string* out) {
                                   FormatIpv4(r.server)));
   }
   line("relay_servers", relays.empty() ? "none" : absl::StrJoin(relays, ", "));
+  std::vector<std::string> agents;
+  for (const uint32_t r : p.relays) agents.push_back(FormatIpv4(r));
+  line("relays", agents.empty() ? "any (giaddr: another host's unicast address)"
+                                : absl::StrJoin(agents, ", "));
   line("offer_hold_ms",
        absl::StrCat(c.worker.responder.offer_hold_ns / 1'000'000));
   line("workers", c.workers == 0 ? "one per core" : absl::StrCat(c.workers));

@@ -53,7 +53,7 @@ constexpr std::string_view kTopKeys[] = {"server", "boot", "menu", "rule"};
 constexpr std::string_view kServerKeys[] = {
     "interfaces",     "listen",        "tftp_server",   "broadcast",
     "uefi_offer",     "relay_servers", "offer_hold_ms", "workers",
-    "rx_ring_frames", "busy_poll_us"};
+    "rx_ring_frames", "busy_poll_us",  "relays"};
 constexpr std::string_view kAnswerKeys[] = {
     "file",           "files", "http_url", "ipxe_script", "tftp_server",
     "reply_delay_ms", "menu",  "options",  "raspberry_pi"};
@@ -415,6 +415,13 @@ void Loader::LoadServer(const toml::node& n) {
                            "\"10.1.0.0/16=10.0.0.5\""));
       } else {
         policy_.relay_servers.push_back(*r);
+      }
+    }
+  }
+  if (const toml::node* v = t->get("relays")) {
+    for (const toml::node* e : List(*v, "[server] relays")) {
+      if (auto ip = Address(*e, "[server] relays")) {
+        policy_.relays.push_back(*ip);
       }
     }
   }

@@ -189,6 +189,7 @@ Generated Generate(Random& rng) {
   if (rng.Chance(50)) {
     for (uint8_t& b : s.chaddr) b = rng.Byte();
   }
+  if (rng.Chance(5)) s.eth_src[0] |= 1;  // a group address
   if (rng.Chance(20)) s.vlan_tci = static_cast<uint16_t>(rng.Below(65536));
   if (rng.Chance(10)) s.ihl = static_cast<uint8_t>(6 + rng.Below(10));
   if (rng.Chance(10)) s.ethernet_trailer = rng.Below(40);
@@ -337,6 +338,45 @@ std::vector<uint8_t> BootItem(const FrameSpec& s) {
   return {};
 }
 
+// Whether `ip` is the unicast address of another host, as seen from the
+// proxy's two /24s (kAddresses): RFC 1122 §3.2.1.3 and RFC 5771 rule out
+// 0/8, 127/8, 224/4 and 240/4 (with 255.255.255.255); our own addresses and
+// our subnets' network and broadcast addresses are not hosts either.
+bool OtherHost(uint32_t ip) {
+  const uint32_t first = ip >> 24;
+  if (first == 0 || first == 127 || first >= 224) return false;
+  for (const InterfaceAddress& a : kAddresses) {
+    const uint32_t net = a.address & 0xFFFFFF00;
+    if (ip == a.address || ip == net || ip == (net | 0xFF)) return false;
+  }
+  return true;
+}
+
+bool OnLink(uint32_t ip) {
+  for (const InterfaceAddress& a : kAddresses) {
+    if ((ip & 0xFFFFFF00) == (a.address & 0xFFFFFF00)) return true;
+  }
+  return false;
+}
+
+// Where a reply may go: only where a booting client or its relay can be.
+// An ACK goes to the IP source, and a ciaddr that is set must be it (from
+// 0.0.0.0, to an on-link ciaddr), on the client ports 68 or 4011; a
+// relayed request back to a relay that is another host; a broadcast offer
+// only for a request from 0.0.0.0 or from this link.
+bool ReplyCanGo(const FrameSpec& s, bool ack) {
+  if (s.eth_src[0] & 1) return false;
+  const bool relayed_on_67 = s.dst_port == 67 && s.giaddr != 0;
+  if (ack && !relayed_on_67) {
+    if (s.ip_src != 0 && s.ciaddr != 0 && s.ciaddr != s.ip_src) return false;
+    const uint32_t target = s.ip_src != 0 ? s.ip_src : s.ciaddr;
+    if (s.ip_src == 0 && !OnLink(target)) return false;
+    return OtherHost(target) && (s.src_port == 68 || s.src_port == 4011);
+  }
+  if (s.giaddr != 0) return OtherHost(s.giaddr);
+  return s.ip_src == 0 || OnLink(s.ip_src);
+}
+
 struct Verdict {
   bool booting_request = false;  // the DHCP rules say: answer
   bool answerable = false;       // ... and nothing stands in the way
@@ -374,7 +414,8 @@ Verdict Judge(const Generated& g) {
   // Layer bit 15 asks for PXE BIS credentials, which are not served.
   const bool bis = !boot_item.empty() && (boot_item[2] & 0x80) != 0;
   v.answerable = v.booting_request && checksum_ok && vc.size() <= 256 &&
-                 ArchServed(s) && has_client_address && !bis;
+                 ArchServed(s) && has_client_address && !bis &&
+                 ReplyCanGo(s, v.ack);
   return v;
 }
 
@@ -513,7 +554,10 @@ TEST(PropertyTest, GeneratedRequests) {
         DropReason::kUnknownArch, DropReason::kServerReply,
         DropReason::kWrongPort, DropReason::kBadUdpChecksum,
         DropReason::kNoMessageType, DropReason::kBadOpcode,
-        DropReason::kReplyBufferTooSmall, DropReason::kNoClientAddress}) {
+        DropReason::kReplyBufferTooSmall, DropReason::kNoClientAddress,
+        DropReason::kGroupSourceMac, DropReason::kCiaddrNotSource,
+        DropReason::kBadReplyTarget, DropReason::kBadClientPort,
+        DropReason::kBadRelayAddress, DropReason::kOffLinkRequest}) {
     EXPECT_GT(outcomes[static_cast<size_t>(d)], 10u) << DropReasonName(d);
   }
 }

@@ -108,6 +108,7 @@ TEST(PolicyFileTest, EveryServerKey) {
 [server]
 interfaces = "eth1"
 relay_servers = ["10.1.0.0/16=10.0.0.5", "10.2.0.0/24=10.0.0.6"]
+relays = ["10.1.0.1", "10.2.0.1"]
 offer_hold_ms = 0
 workers = 4
 rx_ring_frames = 4096
@@ -122,6 +123,8 @@ file = "p.0"
   EXPECT_EQ(c->policy.relay_servers[0].relay_subnet.network,
             MakeIpv4(10, 1, 0, 0));
   EXPECT_EQ(c->policy.relay_servers[1].server, MakeIpv4(10, 0, 0, 6));
+  EXPECT_THAT(c->policy.relays,
+              ElementsAre(MakeIpv4(10, 1, 0, 1), MakeIpv4(10, 2, 0, 1)));
   EXPECT_EQ(c->worker.responder.offer_hold_ns, 0u);
   EXPECT_EQ(c->workers, 4);
   EXPECT_EQ(c->ring.rx_frames, 4096u);
@@ -274,6 +277,13 @@ TEST(PolicyFileErrorTest, ControlCharactersInTheFileStayOnOneLine) {
       ErrorOf("[boot]\nfile = \"x\"\nraspberry_pi = t\n");
   EXPECT_THAT(syntax, StartsWith("t.toml:3:"));
   EXPECT_EQ(syntax.find('\n'), std::string::npos) << syntax;
+}
+
+TEST(PolicyFileErrorTest, RelayThatIsNotAnAddress) {
+  EXPECT_THAT(
+      ErrorOf("[server]\nrelays = [\"10.1.0.1\", \"relay-1\"]\n"
+              "[boot]\nfile = \"x\"\n"),
+      StartsWith("t.toml:2:23: [server] relays: \"relay-1\" is not an IPv4 "));
 }
 
 TEST(PolicyFileErrorTest, UnknownTopLevelKey) {
