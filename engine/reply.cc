@@ -225,9 +225,12 @@ size_t CraftReply(const Request& request, const ReplyPlan& plan,
   // relay must not unicast it (PROTOCOL.md §4).
   if (offer) StoreBe16(m + bootp::kFlags, bootp::kFlagBroadcast);
   if (!offer) {
-    // An ACK may echo the client's own address, never any other.
+    // An ACK may echo the client's own address, never any other; the ACK
+    // to an INFORM has yiaddr 0 (RFC 2131 §4.3.5, table 3).
     StoreBe32(m + bootp::kCiaddr, request.ciaddr);
-    StoreBe32(m + bootp::kYiaddr, request.ciaddr);
+    if (request.type != dhcp::MessageType::kInform) {
+      StoreBe32(m + bootp::kYiaddr, request.ciaddr);
+    }
   }
   StoreBe32(m + bootp::kSiaddr, plan.siaddr);
   StoreBe32(m + bootp::kGiaddr, request.giaddr);

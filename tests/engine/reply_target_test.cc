@@ -171,6 +171,30 @@ INSTANTIATE_TEST_SUITE_P(Crafted, ReplyTargetTest, ::testing::ValuesIn(Cases()),
                            return param.param.name;
                          });
 
+// RFC 2131 §4.3.5 and table 3: the ACK to an INFORM carries ciaddr and
+// yiaddr 0; the ACK to a 4011 REQUEST echoes the client's own address.
+TEST(ReplyTargetAckTest, InformAckHasNoYiaddr) {
+  BootPolicy policy{.defaults = {.file = "pxelinux.0"}};
+  const PolicySnapshot& compiled = testing::Compiled(std::move(policy));
+  const ServerContext context{.mac = kServerMac, .addresses = kAddresses};
+  auto request = std::make_unique<Request>();
+  auto reply = std::make_unique<Request>();
+  std::vector<uint8_t> out(kMaxReplyFrameSize);
+  for (const uint8_t type : {3, 8}) {
+    FrameSpec spec = BiosIpxeRequest4011(kClient, kServer);
+    testing::SetOption(spec, testing::MessageTypeOpt(type));
+    size_t size = 0;
+    ASSERT_EQ(Respond(BuildFrame(spec), RxMeta{}, compiled, context,
+                      request.get(), out, &size),
+              DropReason::kNone);
+    // Read back as a client: the reply goes to port 68.
+    ASSERT_EQ(ClassifyFrame({out.data(), size}, RxMeta{}, reply.get()),
+              DropReason::kServerReply);
+    EXPECT_EQ(reply->ciaddr, kClient);
+    EXPECT_EQ(reply->yiaddr, type == 8 ? 0u : kClient) << int{type};
+  }
+}
+
 // With the relays configured, only they are answered.
 TEST(ReplyTargetRelaysTest, OnlyConfiguredRelaysAreAnswered) {
   BootPolicy policy{.relays = {Ip(10, 78, 0, 1)},
