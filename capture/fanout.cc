@@ -30,11 +30,23 @@ BpfProgram ChaddrFanoutProgram() {
   };
 }
 
-absl::Status JoinChaddrFanout(int fd, uint16_t group_id) {
-  const int arg = group_id | (PACKET_FANOUT_CBPF << 16);
+absl::StatusOr<uint16_t> JoinChaddrFanout(int fd, int group_id) {
+  const bool create = group_id == kNewFanoutGroup;
+  const int arg =
+      (create ? 0 : group_id & 0xFFFF) |
+      ((PACKET_FANOUT_CBPF | (create ? PACKET_FANOUT_FLAG_UNIQUEID : 0)) << 16);
   if (setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &arg, sizeof(arg)) != 0) {
+    return absl::InternalError(absl::StrCat(
+        create ? "PACKET_FANOUT (a new group): "
+               : absl::StrCat("PACKET_FANOUT (joining group ", group_id, "): "),
+        std::strerror(errno)));
+  }
+  // The id the kernel gave (or the one joined): the low 16 bits.
+  int got = 0;
+  socklen_t got_size = sizeof(got);
+  if (getsockopt(fd, SOL_PACKET, PACKET_FANOUT, &got, &got_size) != 0) {
     return absl::InternalError(
-        absl::StrCat("PACKET_FANOUT: ", std::strerror(errno)));
+        absl::StrCat("getsockopt(PACKET_FANOUT): ", std::strerror(errno)));
   }
   BpfProgram program = ChaddrFanoutProgram();
   sock_fprog fprog{.len = static_cast<unsigned short>(program.size()),
@@ -44,7 +56,7 @@ absl::Status JoinChaddrFanout(int fd, uint16_t group_id) {
     return absl::InternalError(
         absl::StrCat("PACKET_FANOUT_DATA: ", std::strerror(errno)));
   }
-  return absl::OkStatus();
+  return static_cast<uint16_t>(got & 0xFFFF);
 }
 
 }  // namespace pxe

@@ -11,6 +11,7 @@
 #include <cstdint>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "capture/bpf_filter.h"
 
 namespace pxe {
@@ -24,9 +25,13 @@ namespace pxe {
 // filter then drops them.
 BpfProgram ChaddrFanoutProgram();
 
-// Joins `fd` to fan-out group `group_id` (unique per interface) in CBPF mode
-// with ChaddrFanoutProgram().
-absl::Status JoinChaddrFanout(int fd, uint16_t group_id);
+// Joins `fd` to fan-out group `group_id` in CBPF mode with
+// ChaddrFanoutProgram(); kNewFanoutGroup makes a new group whose id the
+// kernel picks, unused by any other socket (PACKET_FANOUT_FLAG_UNIQUEID), so
+// two instances can never join, and split, each other's group. Returns the
+// group's id, for the other sockets to join.
+inline constexpr int kNewFanoutGroup = 0x10000;
+absl::StatusOr<uint16_t> JoinChaddrFanout(int fd, int group_id);
 
 }  // namespace pxe
 

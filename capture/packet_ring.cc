@@ -120,8 +120,8 @@ absl::Status PacketRing::Setup(const BpfProgram& filter) {
     return Errno("bind(AF_PACKET)", name);
   }
   if (options_.fanout_group >= 0) {
-    PXE_RETURN_IF_ERROR(JoinChaddrFanout(
-        fd_.get(), static_cast<uint16_t>(options_.fanout_group)));
+    PXE_ASSIGN_OR_RETURN(fanout_group_,
+                         JoinChaddrFanout(fd_.get(), options_.fanout_group));
   }
   // Anything queued before the drop-all filter took effect is discarded.
   for (uint32_t i = 0; i < options_.rx_frames; ++i) {

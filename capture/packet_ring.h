@@ -37,7 +37,9 @@ struct RingOptions {
   uint32_t frame_size = 2048;
   // Send without the qdisc layer (PACKET_QDISC_BYPASS).
   bool qdisc_bypass = false;
-  // PACKET_FANOUT group id (chaddr-keyed, see fanout.h), or -1 for none.
+  // PACKET_FANOUT group id (chaddr-keyed, see fanout.h) to join,
+  // kNewFanoutGroup for a new one (then read fanout_group()), or -1 for
+  // none.
   int fanout_group = -1;
 };
 
@@ -76,6 +78,8 @@ class PacketRing : public PacketSource, public PacketSink {
   // totals and returns them.
   RingStats Stats();
   int fd() const { return fd_.get(); }
+  // The fan-out group this ring joined, or -1.
+  int fanout_group() const { return fanout_group_; }
   const InterfaceInfo& interface() const { return interface_; }
 
  private:
@@ -93,6 +97,7 @@ class PacketRing : public PacketSource, public PacketSink {
   RingOptions options_;
   UniqueFd fd_;
   UniqueMapping mapping_;
+  int fanout_group_ = -1;
   uint8_t* rx_base_ = nullptr;
   uint8_t* tx_base_ = nullptr;
   uint32_t rx_index_ = 0;  // next RX slot to look at

@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "capture/bpf_filter.h"
 #include "capture/interfaces.h"
+#include "capture/fanout.h"
 #include "capture/packet_ring.h"
 #include "capture/port_holder.h"
 #include "capture/worker.h"
@@ -196,12 +197,13 @@ absl::Status RunDaemon(const DaemonConfig& config, ConfigLoader reload) {
     const std::string expression = DhcpFilterExpression(info.addresses);
     PXE_ASSIGN_OR_RETURN(BpfProgram filter, CompileFilter(expression));
     RingOptions options = config.ring;
-    // Fan-out ids are per network namespace: one per interface and process.
-    options.fanout_group =
-        workers > 1 ? ((getpid() & 0xFF) << 8 | (info.ifindex & 0xFF)) : -1;
+    // One fan-out group per interface, its id picked by the kernel for the
+    // first ring (never one another process uses), joined by the others.
+    options.fanout_group = workers > 1 ? kNewFanoutGroup : -1;
     for (int w = 0; w < workers; ++w) {
       PXE_ASSIGN_OR_RETURN(std::unique_ptr<PacketRing> ring,
                            PacketRing::Open(info, options, filter));
+      options.fanout_group = ring->fanout_group();
       rings[w].push_back(std::move(ring));
     }
     log::Info(absl::StrCat("serving ", DescribeInterface(info)));
