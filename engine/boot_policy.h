@@ -192,6 +192,9 @@ struct BootPolicy {
   // The relay agents (giaddr) whose requests are answered; empty: any
   // unicast address of another host.
   std::vector<uint32_t> relays;
+  // The DHCP servers whose offers show a client's subnet (by IP source);
+  // empty: any server on the receiving interface's subnets.
+  std::vector<uint32_t> dhcp_servers;
 
   // [boot]: what a client gets when no rule says otherwise.
   BootAnswer defaults;

@@ -33,6 +33,9 @@ namespace pxe {
   X(kTooManyOptions, "more DHCP options than the index holds")              \
   X(kNoMessageType, "no DHCP message type (option 53)")                     \
   X(kServerReply, "BOOTREPLY (a DHCP server's message)")                    \
+  X(kUntrustedServerReply,                                                  \
+    "DHCP server reply not learned from: server not on this link or not "   \
+    "in [server] dhcp_servers")                                             \
   X(kBadOpcode, "BOOTP op is neither request nor reply")                    \
   X(kUnhandledMessage, "message type not answered on this port")            \
   X(kNotBooting, "client is not PXE or HTTP booting (option 60)")           \
@@ -57,7 +60,8 @@ namespace pxe {
   /* Worker */                                                              \
   X(kDuplicate, "same request seen within 50 ms (a bridge or bond copy)")   \
   X(kTxRingFull, "no free transmit slot")                                   \
-  X(kHoldQueueFull, "no room to delay the reply (hold queue full)")         \
+  X(kHoldQueueFull,                                                         \
+    "hold queue full: not held for the LAN server's offer or the delay")    \
   X(kReplacedWhileHeld,                                                     \
     "held for the LAN server's offer, then replaced by a retransmit")
 

@@ -1,5 +1,6 @@
 #include "engine/responder.h"
 
+#include <algorithm>
 #include <cassert>
 #include <cstring>
 
@@ -47,11 +48,11 @@ void Responder::HandleFrame(size_t port, std::span<const uint8_t> frame,
   // What was due before this frame goes first, whether or not the caller
   // ticked: it also keeps the hold queue's wheel within its span of now.
   if (holds_.size() != 0) Tick(now_ns);
+  if (holds_.size() == 0) warned_hold_full_ = false;
   Request& r = *request_;
   const DropReason d = ClassifyFrame(frame, meta, &r);
   if (d == DropReason::kServerReply) {
-    counters_.Count(d);
-    Learn(now_ns);
+    Learn(port, now_ns);
     return;
   }
   if (d != DropReason::kNone) {
@@ -68,13 +69,26 @@ void Responder::HandleFrame(size_t port, std::span<const uint8_t> frame,
     Record(r, {}, DropReason::kDuplicate);
     return;
   }
-  bool replaced = false;
   if (options_.offer_hold_ns != 0 && multi_address_[port] &&
       r.type == dhcp::MessageType::kDiscover && !r.relayed() &&
-      offers_.Lookup(r.chaddr, now_ns) == 0 &&
-      holds_.Hold(frame, meta, r.chaddr, static_cast<uint32_t>(port),
-                  HoldQueue::Kind::kAwaitOffer, now_ns,
-                  now_ns + options_.offer_hold_ns, &replaced)) {
+      offers_.Lookup(r.chaddr, now_ns) == 0) {
+    bool replaced = false;
+    if (!holds_.Hold(frame, meta, r.chaddr, static_cast<uint32_t>(port),
+                     HoldQueue::Kind::kAwaitOffer, now_ns,
+                     now_ns + options_.offer_hold_ns, &replaced)) {
+      // Answering now would guess the client's subnet: count it, say so
+      // once until the queue drains, and let the firmware retry.
+      Record(r, {}, DropReason::kHoldQueueFull);
+      if (!warned_hold_full_ && notice_) {
+        notice_(absl::StrCat(
+            "hold queue full (", holds_.capacity(),
+            " DISCOVERs waiting for the DHCP server's offer): further ones "
+            "are dropped, not answered from a guessed subnet, until it "
+            "drains"));
+      }
+      warned_hold_full_ = true;
+      return;
+    }
     // Answered when the server's OFFER shows up, or on time-out; the frame
     // it replaced never will be.
     if (replaced) counters_.Count(DropReason::kReplacedWhileHeld);
@@ -83,7 +97,20 @@ void Responder::HandleFrame(size_t port, std::span<const uint8_t> frame,
   Reply(port, frame, meta, now_ns, /*delay_done=*/false);
 }
 
-void Responder::Learn(uint64_t now_ns) {
+bool Responder::TrustedServer(size_t port, uint32_t server) const {
+  const std::vector<uint32_t>& servers = policy_->policy().dhcp_servers;
+  if (!servers.empty()) {
+    return std::find(servers.begin(), servers.end(), server) != servers.end();
+  }
+  // A server (or the relay that passes its offers on) on this link, or on
+  // this host: one elsewhere cannot send to this segment's clients.
+  for (const InterfaceAddress& a : ports_[port].addresses) {
+    if (a.Contains(server)) return true;
+  }
+  return false;
+}
+
+void Responder::Learn(size_t port, uint64_t now_ns) {
   Request& r = *request_;
   // A DHCP server on this host sends from our own MAC: its frames count.
   // Our own replies never do: offers carry yiaddr 0, ACKs leave from 4011.
@@ -91,7 +118,16 @@ void Responder::Learn(uint64_t now_ns) {
                            r.yiaddr != 0 &&
                            (r.type == dhcp::MessageType::kOffer ||
                             r.type == dhcp::MessageType::kAck);
-  if (!from_server) return;
+  if (!from_server) {
+    counters_.Count(DropReason::kServerReply);
+    return;
+  }
+  // A spoofed offer must not move a client to another subnet.
+  if (policy_ == nullptr || !TrustedServer(port, r.frame.ip_src)) {
+    counters_.Count(DropReason::kUntrustedServerReply);
+    return;
+  }
+  counters_.Count(DropReason::kServerReply);
   offers_.Learn(r.chaddr, r.yiaddr, now_ns + options_.learn_ttl_ns);
   if (!warned_pxe_server_ && StartsWith(r.vendor_class, kPxeClient)) {
     warned_pxe_server_ = true;

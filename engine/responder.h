@@ -59,7 +59,10 @@ struct ResponderOptions {
   // its 4011 request).
   uint64_t learn_ttl_ns = 120'000'000'000;
   size_t offer_table_capacity = 65536;
-  size_t hold_capacity = 1024;
+  // DISCOVERs held at once (on interfaces with several addresses) and
+  // delayed replies; about 2 KiB each. When full, further ones are dropped
+  // and counted rather than answered from a guessed subnet.
+  size_t hold_capacity = 4096;
   size_t duplicate_filter_capacity = 16384;
 };
 
@@ -95,7 +98,11 @@ class Responder {
   std::span<const ResponderPort> ports() const { return ports_; }
 
  private:
-  void Learn(uint64_t now_ns);
+  // Learns the LAN server's offer in request_ (received on `port`), if it
+  // comes from a server to trust, and releases the client's held DISCOVER.
+  void Learn(size_t port, uint64_t now_ns);
+  // [server] dhcp_servers when set; else a server on `port`'s subnets.
+  bool TrustedServer(size_t port, uint32_t server) const;
   // Decides and writes the reply to the request in request_; a frame
   // released after its delay is not delayed again.
   void Reply(size_t port, std::span<const uint8_t> frame, const RxMeta& meta,
@@ -117,6 +124,7 @@ class Responder {
   Counters counters_;
   std::unique_ptr<Request> request_;  // scratch, reused for every frame
   bool warned_pxe_server_ = false;
+  bool warned_hold_full_ = false;  // until the hold queue is empty again
 };
 
 }  // namespace pxe

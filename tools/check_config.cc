@@ -159,6 +159,11 @@ void DescribeServer(const DaemonConfig& c, std::string* out) {
   for (const uint32_t r : p.relays) agents.push_back(FormatIpv4(r));
   line("relays", agents.empty() ? "any (giaddr: another host's unicast address)"
                                 : absl::StrJoin(agents, ", "));
+  std::vector<std::string> servers;
+  for (const uint32_t s : p.dhcp_servers) servers.push_back(FormatIpv4(s));
+  line("dhcp_servers", servers.empty()
+                           ? "any on the interface's subnets (offers learned)"
+                           : absl::StrJoin(servers, ", "));
   line("offer_hold_ms",
        absl::StrCat(c.worker.responder.offer_hold_ns / 1'000'000));
   line("workers", c.workers == 0 ? "one per core" : absl::StrCat(c.workers));

@@ -53,7 +53,7 @@ constexpr std::string_view kTopKeys[] = {"server", "boot", "menu", "rule"};
 constexpr std::string_view kServerKeys[] = {
     "interfaces",     "listen",        "tftp_server",   "broadcast",
     "uefi_offer",     "relay_servers", "offer_hold_ms", "workers",
-    "rx_ring_frames", "busy_poll_us",  "relays"};
+    "rx_ring_frames", "busy_poll_us",  "relays",        "dhcp_servers"};
 constexpr std::string_view kAnswerKeys[] = {
     "file",           "files", "http_url", "ipxe_script", "tftp_server",
     "reply_delay_ms", "menu",  "options",  "raspberry_pi"};
@@ -418,10 +418,13 @@ void Loader::LoadServer(const toml::node& n) {
       }
     }
   }
-  if (const toml::node* v = t->get("relays")) {
-    for (const toml::node* e : List(*v, "[server] relays")) {
-      if (auto ip = Address(*e, "[server] relays")) {
-        policy_.relays.push_back(*ip);
+  for (auto [key, addresses] :
+       {std::pair{"relays", &policy_.relays},
+        std::pair{"dhcp_servers", &policy_.dhcp_servers}}) {
+    if (const toml::node* v = t->get(key)) {
+      const std::string what = absl::StrCat("[server] ", key);
+      for (const toml::node* e : List(*v, what)) {
+        if (auto ip = Address(*e, what)) addresses->push_back(*ip);
       }
     }
   }

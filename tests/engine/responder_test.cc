@@ -491,5 +491,76 @@ TEST_F(ResponderTest, CountersAddUpOverAMixedRun) {
   EXPECT_EQ(c.received(), frames);
 }
 
+// A spoofed OFFER from off the link (here 192.0.2.1, in none of port 1's
+// subnets) must not move the held client to another subnet: it is counted
+// and ignored, and the client is answered from the primary at its deadline.
+TEST_F(ResponderTest, OfferFromOffTheLinkIsNotLearned) {
+  Handle(kMultiPort, Discover(), kT0);
+  Handle(kMultiPort,
+         BuildFrame(testing::ServerOffer(Ip(192, 0, 2, 1), kOffered)),
+         kT0 + 5 * kMs);
+  EXPECT_EQ(sink_.total(), 0u);
+  EXPECT_EQ(responder_.held(), 1u);
+  EXPECT_EQ(CountOf(responder_.counters(), DropReason::kUntrustedServerReply),
+            1u);
+  responder_.Tick(kT0 + ResponderOptions{}.offer_hold_ns);
+  ASSERT_EQ(sink_.sent(kMultiPort).size(), 1u);
+  EXPECT_EQ(Read(sink_.sent(kMultiPort)[0]), Offer(0x12345678, kPrimary));
+}
+
+// With [server] dhcp_servers, an on-link server not in the list is not
+// believed either; the listed one is.
+TEST_F(ResponderTest, OnlyConfiguredDhcpServersAreLearnedFrom) {
+  BootPolicy policy = PlainPolicy();
+  policy.dhcp_servers = {kLanServer};
+  std::unique_ptr<const PolicySnapshot> listed =
+      testing::CompileOrDie(std::move(policy));
+  responder_.SetPolicy(listed.get());
+  Handle(kMultiPort, Discover(), kT0);
+  Handle(kMultiPort,
+         BuildFrame(testing::ServerOffer(Ip(10, 78, 0, 66), kOffered)),
+         kT0 + 1 * kMs);
+  EXPECT_EQ(responder_.held(), 1u);
+  EXPECT_EQ(CountOf(responder_.counters(), DropReason::kUntrustedServerReply),
+            1u);
+  Handle(kMultiPort, LanServerOffer(), kT0 + 2 * kMs);
+  ASSERT_EQ(sink_.sent(kMultiPort).size(), 1u);
+  EXPECT_EQ(Read(sink_.sent(kMultiPort)[0]), Offer(0x12345678, kSecondary));
+}
+
+// A full hold queue: a DISCOVER that cannot wait for the server's offer is
+// dropped and counted, not answered from a guessed subnet, and the notice
+// comes once until the queue has drained.
+TEST(ResponderHoldFullTest, DropsAndCountsInsteadOfGuessing) {
+  FakeSink sink(2);
+  std::unique_ptr<const PolicySnapshot> policy =
+      testing::CompileOrDie(PlainPolicy());
+  std::vector<std::string> notices;
+  Responder responder(
+      Ports(), ResponderOptions{.hold_capacity = 2}, &sink, {},
+      [&](std::string_view text) { notices.emplace_back(text); });
+  responder.SetPolicy(policy.get());
+  for (uint8_t n = 1; n <= 4; ++n) {
+    responder.HandleFrame(kMultiPort,
+                          Discover(n, {0x52, 0x54, 0x00, 0x77, 0x01, n}),
+                          RxMeta{}, kT0);
+  }
+  EXPECT_EQ(responder.held(), 2u);
+  EXPECT_EQ(sink.total(), 0u);
+  EXPECT_EQ(CountOf(responder.counters(), DropReason::kHoldQueueFull), 2u);
+  ASSERT_EQ(notices.size(), 1u);
+  EXPECT_NE(notices[0].find("hold queue full"), std::string::npos);
+
+  // Drained at the deadline; full again later: a new notice.
+  responder.Tick(kT0 + ResponderOptions{}.offer_hold_ns);
+  EXPECT_EQ(sink.total(), 2u);
+  for (uint8_t n = 5; n <= 7; ++n) {
+    responder.HandleFrame(kMultiPort,
+                          Discover(n, {0x52, 0x54, 0x00, 0x77, 0x01, n}),
+                          RxMeta{}, kT0 + 1'000 * kMs);
+  }
+  EXPECT_EQ(notices.size(), 2u);
+}
+
 }  // namespace
 }  // namespace pxe

@@ -109,6 +109,7 @@ TEST(PolicyFileTest, EveryServerKey) {
 interfaces = "eth1"
 relay_servers = ["10.1.0.0/16=10.0.0.5", "10.2.0.0/24=10.0.0.6"]
 relays = ["10.1.0.1", "10.2.0.1"]
+dhcp_servers = "10.0.0.1"
 offer_hold_ms = 0
 workers = 4
 rx_ring_frames = 4096
@@ -125,6 +126,7 @@ file = "p.0"
   EXPECT_EQ(c->policy.relay_servers[1].server, MakeIpv4(10, 0, 0, 6));
   EXPECT_THAT(c->policy.relays,
               ElementsAre(MakeIpv4(10, 1, 0, 1), MakeIpv4(10, 2, 0, 1)));
+  EXPECT_THAT(c->policy.dhcp_servers, ElementsAre(MakeIpv4(10, 0, 0, 1)));
   EXPECT_EQ(c->worker.responder.offer_hold_ns, 0u);
   EXPECT_EQ(c->workers, 4);
   EXPECT_EQ(c->ring.rx_frames, 4096u);
