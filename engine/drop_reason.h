@@ -58,6 +58,9 @@ namespace pxe {
     "giaddr is not a unicast address of another host or a known relay")     \
   X(kOffLinkRequest, "not relayed, and from an address off this link")      \
   /* Worker */                                                              \
+  X(kClientRateLimited, "client over its rate limit (--client-rate)")       \
+  X(kInterfaceRateLimited,                                                  \
+    "interface over its reply ceiling (--interface-rate)")                  \
   X(kDuplicate, "same request seen within 50 ms (a bridge or bond copy)")   \
   X(kTxRingFull, "no free transmit slot")                                   \
   X(kHoldQueueFull,                                                         \

@@ -29,11 +29,16 @@ Responder::Responder(std::vector<ResponderPort> ports,
       client_log_(std::move(client_log)),
       notice_(std::move(notice)),
       offers_(options.offer_table_capacity),
+      client_limit_(RateLimit(options.client_per_minute, 60'000'000'000,
+                              options.client_burst),
+                    options.client_table_capacity),
       holds_(options.hold_capacity),
       duplicates_(options.duplicate_filter_capacity),
       request_(std::make_unique<Request>()) {
   for (const ResponderPort& port : ports_) {
     multi_address_.push_back(port.addresses.size() > 1);
+    port_limits_.emplace_back(options.interface_per_second, 1'000'000'000,
+                              options.interface_per_second);
   }
 }
 
@@ -69,6 +74,7 @@ void Responder::HandleFrame(size_t port, std::span<const uint8_t> frame,
     Record(r, {}, DropReason::kDuplicate);
     return;
   }
+  if (!WithinRateLimits(port, now_ns)) return;
   if (options_.offer_hold_ns != 0 && multi_address_[port] &&
       r.type == dhcp::MessageType::kDiscover && !r.relayed() &&
       offers_.Lookup(r.chaddr, now_ns) == 0) {
@@ -95,6 +101,29 @@ void Responder::HandleFrame(size_t port, std::span<const uint8_t> frame,
     return;
   }
   Reply(port, frame, meta, now_ns, /*delay_done=*/false);
+}
+
+bool Responder::WithinRateLimits(size_t port, uint64_t now_ns) {
+  const Request& r = *request_;
+  DropReason d = DropReason::kNone;
+  if (!client_limit_.Allow(r.chaddr, now_ns)) {
+    d = DropReason::kClientRateLimited;
+  } else if (!port_limits_[port].Allow(now_ns)) {
+    d = DropReason::kInterfaceRateLimited;
+  }
+  if (d == DropReason::kNone) return true;
+  Record(r, {}, d);
+  ++rate_suppressed_;
+  if (notice_ &&
+      (rate_notice_ns_ == 0 || now_ns - rate_notice_ns_ >= 60'000'000'000)) {
+    notice_(absl::StrCat("rate limit: ", std::string(DropReasonText(d)), " (",
+                         FormatMac(r.chaddr), " on ", ports_[port].name, "); ",
+                         rate_suppressed_ - 1,
+                         " similar messages suppressed in the last minute"));
+    rate_notice_ns_ = now_ns;
+    rate_suppressed_ = 0;
+  }
+  return false;
 }
 
 bool Responder::TrustedServer(size_t port, uint32_t server) const {

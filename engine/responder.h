@@ -27,6 +27,7 @@
 #include "engine/offer_table.h"
 #include "engine/policy.h"
 #include "engine/policy_snapshot.h"
+#include "engine/rate_limiter.h"
 #include "engine/request.h"
 
 namespace pxe {
@@ -64,6 +65,14 @@ struct ResponderOptions {
   // and counted rather than answered from a guessed subnet.
   size_t hold_capacity = 4096;
   size_t duplicate_filter_capacity = 16384;
+  // Requests answered per client MAC: a burst, then so many a minute (0:
+  // no limit). ROMs retry at 4, 8, 16 and 32 s and iPXE a few times more:
+  // a booting machine sends well under 20 requests in its first minute.
+  uint32_t client_burst = 20;
+  uint32_t client_per_minute = 60;
+  size_t client_table_capacity = 16384;
+  // Replies per second per interface and worker (0: no limit).
+  uint32_t interface_per_second = 0;
 };
 
 // Called for every request answered or dropped, with the reply (empty when
@@ -118,7 +127,15 @@ class Responder {
   ClientLogFn client_log_;
   NoticeFn notice_;
   const PolicySnapshot* policy_ = nullptr;
+  // Whether request_ (on `port`) is within the rate limits; if not, it is
+  // counted and the operator told (at most once a minute).
+  bool WithinRateLimits(size_t port, uint64_t now_ns);
+
   OfferTable offers_;
+  ClientRateLimiter client_limit_;
+  std::vector<RateLimit> port_limits_;
+  uint64_t rate_notice_ns_ = 0;   // when the last rate-limit notice went out
+  uint64_t rate_suppressed_ = 0;  // limited since then
   HoldQueue holds_;
   DuplicateFilter duplicates_;
   Counters counters_;

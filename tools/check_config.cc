@@ -169,6 +169,15 @@ void DescribeServer(const DaemonConfig& c, std::string* out) {
   line("workers", c.workers == 0 ? "one per core" : absl::StrCat(c.workers));
   line("rx_ring_frames", absl::StrCat(c.ring.rx_frames));
   line("busy_poll_us", absl::StrCat(c.worker.busy_poll_ns / 1'000));
+  const ResponderOptions& r = c.worker.responder;
+  line("client_rate_per_minute",
+       r.client_per_minute == 0
+           ? std::string("0 (no limit)")
+           : absl::StrCat(r.client_per_minute, " after a burst of ",
+                          r.client_burst, " (client_burst)"));
+  line("interface_rate_per_second", r.interface_per_second == 0
+                                        ? std::string("0 (no limit)")
+                                        : absl::StrCat(r.interface_per_second));
 }
 
 void DescribeDefaults(const PolicySnapshot& policy, std::string* out) {

@@ -71,6 +71,8 @@ std::string UsageText() {
   const uint64_t hold_ms = ResponderOptions{}.offer_hold_ns / 1'000'000;
   const uint32_t rx_frames = RingOptions{}.rx_frames;
   const uint64_t busy_us = WorkerOptions{}.busy_poll_ns / 1'000;
+  const uint32_t client_rate = ResponderOptions{}.client_per_minute;
+  const uint32_t client_burst = ResponderOptions{}.client_burst;
   return absl::StrCat(
       "usage: pxe-pdhcp [-d] [-i interface] [-l listen address] "
       "[-t tftp address]\n"
@@ -136,6 +138,15 @@ std::string UsageText() {
       "                           (lower latency, a busy core; default ",
       busy_us,
       ")\n"
+      "      --client-rate N      answer each client MAC at most N times a\n"
+      "                           minute after a burst (default ",
+      client_rate,
+      ", 0 = no limit)\n"
+      "      --client-burst N     ... and N at once (default ",
+      client_burst,
+      ")\n"
+      "      --interface-rate N   at most N replies a second per interface\n"
+      "                           and worker (default 0 = no limit)\n"
       "      --foreground         do not daemonize (for systemd)\n"
       "      --replay FILE        run over a pcap capture instead of an "
       "interface\n"
@@ -172,8 +183,9 @@ constexpr FlagSpec kFlags[] = {
     {"uefi-offer", 0, true},     {"relay-server", 0, true},
     {"offer-hold-ms", 0, true},  {"rx-ring-frames", 0, true},
     {"workers", 0, true},        {"busy-poll", 0, true},
-    {"replay", 0, true},         {"write", 0, true},
-    {"replay-address", 0, true},
+    {"client-burst", 0, true},   {"client-rate", 0, true},
+    {"interface-rate", 0, true}, {"replay", 0, true},
+    {"write", 0, true},          {"replay-address", 0, true},
 };
 
 const FlagSpec* FindFlag(std::string_view name, bool long_form) {
@@ -478,6 +490,34 @@ std::span<const IntSetting> IntSettings() {
        .range = "1 to 64",
        .apply = [](DaemonConfig* c,
                    int64_t v) { c->workers = static_cast<int>(v); }},
+      {.flag = "client-rate",
+       .key = "client_rate_per_minute",
+       .min = 0,
+       .max = 1'000'000,
+       .range = "0 (no limit) to 1000000 a minute",
+       .apply =
+           [](DaemonConfig* c, int64_t v) {
+             c->worker.responder.client_per_minute = static_cast<uint32_t>(v);
+           }},
+      {.flag = "client-burst",
+       .key = "client_burst",
+       .min = 1,
+       .max = 1'000'000,
+       .range = "1 to 1000000",
+       .apply =
+           [](DaemonConfig* c, int64_t v) {
+             c->worker.responder.client_burst = static_cast<uint32_t>(v);
+           }},
+      {.flag = "interface-rate",
+       .key = "interface_rate_per_second",
+       .min = 0,
+       .max = 10'000'000,
+       .range = "0 (no limit) to 10000000 a second",
+       .apply =
+           [](DaemonConfig* c, int64_t v) {
+             c->worker.responder.interface_per_second =
+                 static_cast<uint32_t>(v);
+           }},
       {.flag = "busy-poll",
        .key = "busy_poll_us",
        .min = 0,

@@ -14,8 +14,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "capture/bpf_filter.h"
-#include "capture/interfaces.h"
 #include "capture/fanout.h"
+#include "capture/interfaces.h"
 #include "capture/packet_ring.h"
 #include "capture/port_holder.h"
 #include "capture/worker.h"
@@ -137,6 +137,12 @@ std::string RestartOnlyChanges(const DaemonConfig& running,
            loaded.worker.responder.offer_hold_ns,
        "offer hold");
   note(running.worker.busy_poll_ns != loaded.worker.busy_poll_ns, "busy poll");
+  const ResponderOptions& a = running.worker.responder;
+  const ResponderOptions& b = loaded.worker.responder;
+  note(a.client_per_minute != b.client_per_minute ||
+           a.client_burst != b.client_burst ||
+           a.interface_per_second != b.interface_per_second,
+       "rate limits");
   note(running.policy.listen_address != loaded.policy.listen_address,
        "listen address");
   return out;

@@ -50,10 +50,21 @@ std::string OneLine(std::string_view text) {
 }
 
 constexpr std::string_view kTopKeys[] = {"server", "boot", "menu", "rule"};
-constexpr std::string_view kServerKeys[] = {
-    "interfaces",     "listen",        "tftp_server",   "broadcast",
-    "uefi_offer",     "relay_servers", "offer_hold_ms", "workers",
-    "rx_ring_frames", "busy_poll_us",  "relays",        "dhcp_servers"};
+constexpr std::string_view kServerKeys[] = {"interfaces",
+                                            "listen",
+                                            "tftp_server",
+                                            "broadcast",
+                                            "uefi_offer",
+                                            "relay_servers",
+                                            "relays",
+                                            "dhcp_servers",
+                                            "offer_hold_ms",
+                                            "workers",
+                                            "rx_ring_frames",
+                                            "busy_poll_us",
+                                            "client_rate_per_minute",
+                                            "client_burst",
+                                            "interface_rate_per_second"};
 constexpr std::string_view kAnswerKeys[] = {
     "file",           "files", "http_url", "ipxe_script", "tftp_server",
     "reply_delay_ms", "menu",  "options",  "raspberry_pi"};

@@ -315,16 +315,22 @@ TEST_F(NoAllocationTest, ResponderWholePerFrameWork) {
   ASSERT_TRUE(compiled.ok()) << compiled.status();
 
   CountingSink sink;
-  Responder responder({{.name = "eth0",
-                        .ifindex = 2,
-                        .mac = kServerMac,
-                        .addresses = {InterfaceAddress{kServer, 24}}},
-                       {.name = "eth1",
-                        .ifindex = 3,
-                        .mac = kServerMac,
-                        .addresses = {InterfaceAddress{kServer, 24},
-                                      InterfaceAddress{kSecondServer, 24}}}},
-                      ResponderOptions{}, &sink);
+  Responder responder(
+      {{.name = "eth0",
+        .ifindex = 2,
+        .mac = kServerMac,
+        .addresses = {InterfaceAddress{kServer, 24}}},
+       {.name = "eth1",
+        .ifindex = 3,
+        .mac = kServerMac,
+        .addresses = {InterfaceAddress{kServer, 24},
+                      InterfaceAddress{kSecondServer, 24}}}},
+      // The rate limits run, set so that the one client of the captures
+      // (about 10 requests a second here) stays within them.
+      ResponderOptions{.client_burst = 100,
+                       .client_per_minute = 6000,
+                       .interface_per_second = 100'000},
+      &sink);
   responder.SetPolicy(compiled->get());
   std::vector<Frame> frames = requests_;
   frames.insert(frames.end(), drops_.begin(), drops_.end());
