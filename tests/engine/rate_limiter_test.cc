@@ -26,14 +26,7 @@ constexpr uint64_t kMs = 1'000'000;
 constexpr uint64_t kSecond = 1'000 * kMs;
 constexpr uint64_t kMinute = 60 * kSecond;
 
-MacAddress NthMac(uint32_t n) {
-  return {0x52,
-          0x54,
-          static_cast<uint8_t>(n >> 24),
-          static_cast<uint8_t>(n >> 16),
-          static_cast<uint8_t>(n >> 8),
-          static_cast<uint8_t>(n)};
-}
+using ::pxe::testing::NthMac;
 
 TEST(RateLimitTest, BurstThenOnePerInterval) {
   RateLimit limit(60, kMinute, 20);  // one a second after 20

@@ -9,20 +9,14 @@
 #include "engine/hold_queue.h"
 #include "engine/offer_table.h"
 #include "gtest/gtest.h"
+#include "tests/testing/packet_builder.h"
 
 namespace pxe {
 namespace {
 
 constexpr uint64_t kSecond = 1'000'000'000;
 
-MacAddress NthMac(uint32_t n) {
-  return {0x52,
-          0x54,
-          static_cast<uint8_t>(n >> 24),
-          static_cast<uint8_t>(n >> 16),
-          static_cast<uint8_t>(n >> 8),
-          static_cast<uint8_t>(n)};
-}
+using ::pxe::testing::NthMac;
 
 uint32_t NthAddress(uint32_t n) { return MakeIpv4(10, 0, 0, 0) + 1 + n; }
 

@@ -17,6 +17,17 @@ namespace pxe::testing {
 
 using Mac = std::array<uint8_t, 6>;
 
+// The n-th of 2^32 distinct locally made-up client MACs, 52:54:n (n big
+// endian), for tests that need many clients.
+constexpr Mac NthMac(uint32_t n) {
+  return {0x52,
+          0x54,
+          static_cast<uint8_t>(n >> 24),
+          static_cast<uint8_t>(n >> 16),
+          static_cast<uint8_t>(n >> 8),
+          static_cast<uint8_t>(n)};
+}
+
 // IPv4 addresses are uint32_t in host byte order everywhere:
 // Ip(10, 77, 0, 1) == 0x0A4D0001.
 constexpr uint32_t Ip(uint8_t a, uint8_t b, uint8_t c, uint8_t d) {
