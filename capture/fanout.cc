@@ -48,13 +48,18 @@ absl::StatusOr<uint16_t> JoinChaddrFanout(int fd, int group_id) {
     return absl::InternalError(
         absl::StrCat("getsockopt(PACKET_FANOUT): ", std::strerror(errno)));
   }
-  BpfProgram program = ChaddrFanoutProgram();
-  sock_fprog fprog{.len = static_cast<unsigned short>(program.size()),
-                   .filter = program.data()};
-  if (setsockopt(fd, SOL_PACKET, PACKET_FANOUT_DATA, &fprog, sizeof(fprog)) !=
-      0) {
-    return absl::InternalError(
-        absl::StrCat("PACKET_FANOUT_DATA: ", std::strerror(errno)));
+  // The program belongs to the group: its creator sets it once. Setting it
+  // again from each ring that joins would wait out an RCU grace period
+  // (~10 ms) per ring while frames are already being spread to it.
+  if (create) {
+    BpfProgram program = ChaddrFanoutProgram();
+    sock_fprog fprog{.len = static_cast<unsigned short>(program.size()),
+                     .filter = program.data()};
+    if (setsockopt(fd, SOL_PACKET, PACKET_FANOUT_DATA, &fprog, sizeof(fprog)) !=
+        0) {
+      return absl::InternalError(
+          absl::StrCat("PACKET_FANOUT_DATA: ", std::strerror(errno)));
+    }
   }
   return static_cast<uint16_t>(got & 0xFFFF);
 }

@@ -1,7 +1,9 @@
 #include "capture/worker.h"
 
 #include <poll.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -14,6 +16,10 @@
 
 namespace pxe {
 namespace {
+
+// Batches read from one ring before the worker looks at everything else
+// (64 frames each: a few hundred microseconds of work).
+constexpr int kMaxBatchesPerTurn = 16;
 
 // Tells the core a spin loop is waiting (saves power, frees the sibling
 // hyperthread).
@@ -33,36 +39,86 @@ uint64_t MonotonicNowNs() {
   return uint64_t(ts.tv_sec) * 1'000'000'000 + uint64_t(ts.tv_nsec);
 }
 
-namespace {
-
-std::vector<ResponderPort> PortsOf(
-    const std::vector<std::unique_ptr<PacketRing>>& rings) {
-  std::vector<ResponderPort> ports;
-  for (const auto& ring : rings) {
-    const InterfaceInfo& info = ring->interface();
-    ports.push_back({.name = info.name,
-                     .ifindex = static_cast<uint32_t>(info.ifindex),
-                     .mac = info.mac,
-                     .addresses = info.addresses});
-  }
-  return ports;
+ResponderPort PortOf(const InterfaceInfo& info) {
+  return {.name = info.name,
+          .ifindex = static_cast<uint32_t>(info.ifindex),
+          .mac = info.mac,
+          .addresses = info.addresses,
+          .vlans = info.vlans};
 }
 
-}  // namespace
-
 Worker::Worker(SnapshotCell<PolicySnapshot>* policy, size_t index,
-               std::vector<std::unique_ptr<PacketRing>> rings,
-               const WorkerOptions& options, ClientLogFn client_log,
-               NoticeFn notice)
+               WorkerPorts ports, const WorkerOptions& options,
+               ClientLogFn client_log, NoticeFn notice)
     : policy_(policy),
       index_(index),
-      rings_(std::move(rings)),
+      rings_(std::move(ports.rings)),
       options_(options),
-      responder_(PortsOf(rings_), options.responder, this,
-                 std::move(client_log), std::move(notice)),
-      batch_(options.batch_size) {}
+      responder_(std::move(ports.ports), options.responder, this,
+                 std::move(client_log), notice),
+      batch_(options.batch_size),
+      wake_(std::move(ports.wake)),
+      notice_(std::move(notice)) {
+  rings_.resize(responder_.ports().size());
+}
+
+void Worker::Post(PortUpdate update) {
+  {
+    std::lock_guard<std::mutex> lock(mailbox_mutex_);
+    mailbox_.push_back(std::move(update));
+    mail_.store(true, std::memory_order_relaxed);
+  }
+  const uint64_t one = 1;
+  if (wake_.valid()) (void)!write(wake_.get(), &one, sizeof(one));
+}
+
+void Worker::ApplyUpdates() {
+  std::vector<PortUpdate> updates;
+  {
+    std::lock_guard<std::mutex> lock(mailbox_mutex_);
+    updates.swap(mailbox_);
+    mail_.store(false, std::memory_order_relaxed);
+  }
+  for (PortUpdate& u : updates) {
+    if (u.port >= rings_.size()) continue;
+    std::unique_ptr<PacketRing>& ring = rings_[u.port];
+    if (u.replace_ring) {
+      if (ring != nullptr) {
+        const RingStats s = ring->Stats();
+        closed_stats_.packets += s.packets;
+        closed_stats_.drops += s.drops;
+        closed_stats_.tx_errors += s.tx_errors;
+      }
+      ring = std::move(u.ring);
+    }
+    if (u.filter && ring != nullptr) {
+      // SO_ATTACH_FILTER swaps the program of a live socket at once.
+      if (absl::Status s = AttachFilter(ring->fd(), *u.filter);
+          !s.ok() && notice_) {
+        notice_(absl::StrCat(u.responder_port.name,
+                             ": the new socket filter did not attach, the "
+                             "old one stays: ",
+                             s.message()));
+      }
+    }
+    responder_.UpdatePort(u.port, std::move(u.responder_port));
+  }
+  BuildPollSet();
+}
+
+void Worker::BuildPollSet() {
+  poll_set_.clear();
+  poll_ports_.clear();
+  for (size_t i = 0; i < rings_.size(); ++i) {
+    if (rings_[i] == nullptr) continue;
+    poll_set_.push_back({.fd = rings_[i]->fd(), .events = POLLIN});
+    poll_ports_.push_back(i);
+  }
+  if (wake_.valid()) poll_set_.push_back({.fd = wake_.get(), .events = POLLIN});
+}
 
 std::span<uint8_t> Worker::NextSlot(size_t port) {
+  if (rings_[port] == nullptr) return {};  // its interface is gone
   PacketRing& ring = *rings_[port];
   std::span<uint8_t> slot = ring.NextSlot();
   if (slot.empty()) {
@@ -76,12 +132,14 @@ std::span<uint8_t> Worker::NextSlot(size_t port) {
 void Worker::Commit(size_t port, size_t size) { rings_[port]->Commit(size); }
 
 void Worker::FlushAll() {
-  for (auto& ring : rings_) (void)ring->Flush();
+  for (auto& ring : rings_) {
+    if (ring != nullptr) (void)ring->Flush();
+  }
 }
 
 bool Worker::AnyReady() const {
   for (const auto& ring : rings_) {
-    if (ring->HasReady()) return true;
+    if (ring != nullptr && ring->HasReady()) return true;
   }
   return false;
 }
@@ -95,6 +153,7 @@ bool Worker::BusyPoll(const std::atomic<bool>& stop) const {
       if (AnyReady()) return true;
       CpuRelax();
     }
+    if (mail_.load(std::memory_order_relaxed)) return true;
     if (MonotonicNowNs() >= until || stop.load(std::memory_order_relaxed)) {
       return false;
     }
@@ -102,11 +161,9 @@ bool Worker::BusyPoll(const std::atomic<bool>& stop) const {
 }
 
 absl::Status Worker::Run(const std::atomic<bool>& stop) {
-  std::vector<pollfd> fds;
-  for (const auto& ring : rings_) {
-    fds.push_back({.fd = ring->fd(), .events = POLLIN});
-  }
+  BuildPollSet();
   while (!stop.load(std::memory_order_relaxed)) {
+    if (mail_.load(std::memory_order_relaxed)) ApplyUpdates();
     uint64_t now = MonotonicNowNs();
     int timeout_ms = 200;
     const uint64_t due = responder_.next_deadline_ns();
@@ -118,25 +175,39 @@ absl::Status Worker::Run(const std::atomic<bool>& stop) {
     // Frames already waiting need no syscall to find: poll() only when
     // every ring is empty (and, with --busy-poll, stayed empty a while).
     if (!AnyReady() && !(timeout_ms > 0 && BusyPoll(stop))) {
-      const int rc = poll(fds.data(), fds.size(), timeout_ms);
+      const int rc = poll(poll_set_.data(), poll_set_.size(), timeout_ms);
       if (rc < 0 && errno != EINTR) {
         return absl::InternalError(
             absl::StrCat("poll: ", std::strerror(errno)));
       }
-      for (size_t i = 0; i < rings_.size(); ++i) {
-        if (fds[i].revents & (POLLERR | POLLNVAL)) {
-          return absl::UnavailableError(absl::StrCat(
-              "interface ", rings_[i]->interface().name, " went away"));
+      for (size_t k = 0; rc > 0 && k < poll_ports_.size(); ++k) {
+        // The kernel flags a ring whose interface went down or away
+        // (ENETDOWN). Reading the error clears it; the thread that follows
+        // the interfaces decides what it means.
+        if (poll_set_[k].revents & POLLERR) {
+          int error = 0;
+          socklen_t length = sizeof(error);
+          getsockopt(poll_set_[k].fd, SOL_SOCKET, SO_ERROR, &error, &length);
         }
       }
+      if (wake_.valid() && (poll_set_.back().revents & POLLIN)) {
+        uint64_t count = 0;
+        (void)!read(wake_.get(), &count, sizeof(count));
+      }
+      if (mail_.load(std::memory_order_relaxed)) continue;
     }
     // A reload takes effect here, between batches: every reply of a batch
     // comes from one policy.
     responder_.SetPolicy(policy_->Acquire(index_));
     now = MonotonicNowNs();
     for (size_t i = 0; i < rings_.size(); ++i) {
-      // Drain the ring in batches; one TX syscall per batch.
+      if (rings_[i] == nullptr) continue;
+      // Drain the ring in batches; one TX syscall per batch. At most
+      // kMaxBatchesPerTurn a turn: under overload the ring never empties,
+      // and a stop, a reload, an interface change or a due hold must still
+      // get their turn.
       size_t n;
+      int batches = 0;
       do {
         n = rings_[i]->ReceiveReady(batch_);
         for (size_t k = 0; k < n; ++k) {
@@ -144,7 +215,8 @@ absl::Status Worker::Run(const std::atomic<bool>& stop) {
         }
         rings_[i]->ReleaseHeld();
         (void)rings_[i]->Flush();
-      } while (n == batch_.size());
+      } while (n == batch_.size() && ++batches < kMaxBatchesPerTurn &&
+               !stop.load(std::memory_order_relaxed));
     }
     responder_.Tick(now);
     FlushAll();
@@ -154,8 +226,9 @@ absl::Status Worker::Run(const std::atomic<bool>& stop) {
 }
 
 RingStats Worker::ring_stats() {
-  RingStats total;
+  RingStats total = closed_stats_;
   for (auto& ring : rings_) {
+    if (ring == nullptr) continue;
     RingStats s = ring->Stats();
     total.packets += s.packets;
     total.drops += s.drops;
