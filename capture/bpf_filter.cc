@@ -19,12 +19,24 @@ std::string DhcpFilterExpression(std::span<const InterfaceAddress> addresses) {
                     FormatIpv4(a.address));
   }
   std::string expression =
-      "ip and udp and (ip[6:2] & 0x3fff) = 0 and (dst port 67 or dst port 68";
+      "(ip and udp and (ip[6:2] & 0x3fff) = 0 and (dst port 67 or dst port 68";
   if (!ours.empty()) {
     absl::StrAppend(&expression, " or (dst port 4011 and (", ours, "))");
   }
-  absl::StrAppend(&expression, ")");
+  // A tag still in the frame once the kernel took the outer one off is the
+  // inner tag of QinQ: let DHCP in to be counted as such, not lost unseen.
+  absl::StrAppend(&expression,
+                  ")) or (vlan and ip and udp and (dst port 67 or dst port 68 "
+                  "or dst port 4011))");
   return expression;
+}
+
+std::string DhcpFilterExpression(const InterfaceInfo& info) {
+  std::vector<InterfaceAddress> all = info.addresses;
+  for (const VlanAddresses& v : info.vlans) {
+    all.insert(all.end(), v.addresses.begin(), v.addresses.end());
+  }
+  return DhcpFilterExpression(all);
 }
 
 absl::StatusOr<BpfProgram> CompileFilter(const std::string& expression,

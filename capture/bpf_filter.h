@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "capture/interfaces.h"
 #include "engine/policy.h"
 
 namespace pxe {
@@ -20,7 +21,10 @@ using BpfProgram = std::vector<sock_filter>;
 // The libpcap expression for what pxe-pdhcp reads: IPv4 UDP, not a fragment,
 // to port 67 (requests), 68 (the LAN DHCP server's replies, for subnet
 // learning), or 4011 at one of `addresses`.
+// Frames with a VLAN tag left in them (QinQ) pass too, to be counted.
 std::string DhcpFilterExpression(std::span<const InterfaceAddress> addresses);
+// The same for an interface: its own addresses and those of its VLANs.
+std::string DhcpFilterExpression(const InterfaceInfo& info);
 
 // Compiles a libpcap expression for Ethernet frames of up to `snap_length`.
 absl::StatusOr<BpfProgram> CompileFilter(const std::string& expression,

@@ -169,7 +169,9 @@ bool PacketRing::HasReady() const {
 size_t PacketRing::ReceiveReady(std::span<RxFrame> batch) {
   ReleaseHeld();
   size_t n = 0;
-  while (n < batch.size()) {
+  // Never past the slots already handed out: a batch larger than the ring
+  // would come round to them again.
+  while (n < batch.size() && rx_held_ < options_.rx_frames) {
     uint8_t* slot = RxSlot(rx_index_);
     const uint32_t status = LoadStatus(slot);
     if (!(status & TP_STATUS_USER)) break;
@@ -179,6 +181,9 @@ size_t PacketRing::ReceiveReady(std::span<RxFrame> batch) {
     f.meta = RxMeta{
         .vlan_valid = (status & TP_STATUS_VLAN_VALID) != 0,
         .vlan_tci = static_cast<uint16_t>(h->tp_vlan_tci),
+        .vlan_tpid = (status & TP_STATUS_VLAN_TPID_VALID)
+                         ? static_cast<uint16_t>(h->tp_vlan_tpid)
+                         : uint16_t{0},
         .udp_checksum =
             (status & TP_STATUS_CSUMNOTREADY) ? UdpChecksumStatus::kNotReady
             : (status & TP_STATUS_CSUM_VALID) ? UdpChecksumStatus::kVerified

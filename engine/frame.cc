@@ -15,12 +15,23 @@ DropReason ParseFrame(std::span<const uint8_t> frame, const RxMeta& meta,
   size_t offset = kEthernetHeaderSize;
   out->has_vlan = meta.vlan_valid;
   out->vlan_tci = meta.vlan_tci;
-  if (ethertype == kEtherTypeVlan) {
+  auto is_tag = [](uint16_t type) {
+    return type == kEtherTypeVlan || type == kEtherTypeServiceVlan ||
+           type == kEtherTypeQinq9100;
+  };
+  if (meta.vlan_valid && !is_tag(ethertype) && meta.vlan_tpid != 0 &&
+      meta.vlan_tpid != kEtherTypeVlan) {
+    return DropReason::kServiceVlanTag;
+  }
+  if (is_tag(ethertype)) {
     if (size < offset + kVlanTagSize) return DropReason::kFrameTooShort;
+    if (out->has_vlan) return DropReason::kStackedVlanTags;
+    if (ethertype != kEtherTypeVlan) return DropReason::kServiceVlanTag;
     out->has_vlan = true;
     out->vlan_tci = LoadBe16(p + offset);
     ethertype = LoadBe16(p + offset + 2);
     offset += kVlanTagSize;
+    if (is_tag(ethertype)) return DropReason::kStackedVlanTags;
   }
   if (ethertype != kEtherTypeIpv4) return DropReason::kNotIpv4;
 

@@ -13,7 +13,10 @@
 namespace pxe {
 
 inline constexpr uint16_t kEtherTypeIpv4 = 0x0800;
-inline constexpr uint16_t kEtherTypeVlan = 0x8100;  // IEEE 802.1Q
+inline constexpr uint16_t kEtherTypeVlan = 0x8100;  // IEEE 802.1Q C-tag
+// Outer tags of stacked VLANs (QinQ): 802.1ad, and the older 0x9100.
+inline constexpr uint16_t kEtherTypeServiceVlan = 0x88A8;
+inline constexpr uint16_t kEtherTypeQinq9100 = 0x9100;
 inline constexpr size_t kEthernetHeaderSize = 14;
 inline constexpr size_t kVlanTagSize = 4;
 inline constexpr size_t kIpv4MinHeaderSize = 20;
@@ -32,10 +35,13 @@ enum class UdpChecksumStatus : uint8_t {
 };
 
 struct RxMeta {
-  // 802.1Q tag the kernel stripped (tp_vlan_tci with TP_STATUS_VLAN_VALID).
-  // A tag inside the frame itself (pcap files) is read from the frame.
+  // The VLAN tag the kernel stripped (tp_vlan_tci with TP_STATUS_VLAN_VALID)
+  // and its TPID (tp_vlan_tpid; 0 when the kernel does not say: 0x8100). A
+  // tag inside the frame itself (pcap files, the inner tag of QinQ) is read
+  // from the frame.
   bool vlan_valid = false;
   uint16_t vlan_tci = 0;
+  uint16_t vlan_tpid = 0;
   UdpChecksumStatus udp_checksum = UdpChecksumStatus::kUnknown;
   uint64_t timestamp_ns = 0;  // receive time, for the caller's bookkeeping
   uint32_t ifindex = 0;
@@ -58,8 +64,10 @@ struct FrameView {
   uint16_t vlan_id() const { return vlan_tci & 0x0FFF; }
 };
 
-// Parses `frame` into `out`. Returns kNone on success, else the first problem
-// found; `out` is then partially filled and must not be used.
+// Parses `frame` into `out`. One 802.1Q tag is accepted; an 802.1ad S-tag
+// or stacked tags (QinQ) are not: a reply would go out with the wrong tags.
+// Returns kNone on success, else the first problem found; `out` is then
+// partially filled and must not be used.
 DropReason ParseFrame(std::span<const uint8_t> frame, const RxMeta& meta,
                       FrameView* out);
 

@@ -154,7 +154,11 @@ uint32_t SelectServerAddress(const Request& request, const BootPolicy& policy,
   } else if (uint32_t o = AddressInSubnetOf(context, context.offered_address)) {
     return o;
   }
-  if (policy.listen_address != 0) return policy.listen_address;
+  // -l, while it is one of ours on this network (not once it is removed,
+  // nor for a VLAN it is not on).
+  if (policy.listen_address != 0 && IsOurs(context, policy.listen_address)) {
+    return policy.listen_address;
+  }
   return context.addresses.empty() ? 0 : context.addresses.front().address;
 }
 

@@ -31,10 +31,19 @@ struct InterfaceAddress {
   }
 };
 
+// The addresses pxe-pdhcp answers from on one 802.1Q VLAN of an interface
+// (a trunk): a tagged request is answered from these, never from the
+// interface's own (untagged) addresses.
+struct VlanAddresses {
+  uint16_t vlan = 0;  // 1 to 4094
+  std::vector<InterfaceAddress> addresses;
+};
+
 // What the caller knows about the receiving side of one request.
 struct ServerContext {
   MacAddress mac{};  // our interface's MAC: the reply's source
-  std::span<const InterfaceAddress> addresses;  // first = primary
+  // Ours on the request's network (its VLAN, or untagged); first = primary.
+  std::span<const InterfaceAddress> addresses;
   // The address the LAN's DHCP server offered this client, if seen (0 = not
   // seen). Picks our address in the same subnet for broadcast DISCOVERs.
   uint32_t offered_address = 0;

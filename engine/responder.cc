@@ -35,11 +35,39 @@ Responder::Responder(std::vector<ResponderPort> ports,
       holds_(options.hold_capacity),
       duplicates_(options.duplicate_filter_capacity),
       request_(std::make_unique<Request>()) {
-  for (const ResponderPort& port : ports_) {
-    multi_address_.push_back(port.addresses.size() > 1);
+  vlan_slots_.resize(ports_.size());
+  for (size_t i = 0; i < ports_.size(); ++i) {
+    IndexVlans(i);
     port_limits_.emplace_back(options.interface_per_second, 1'000'000'000,
                               options.interface_per_second);
   }
+}
+
+void Responder::UpdatePort(size_t port, ResponderPort update) {
+  ports_[port] = std::move(update);
+  IndexVlans(port);
+}
+
+void Responder::IndexVlans(size_t port) {
+  std::vector<int16_t>& slots = vlan_slots_[port];
+  slots.clear();
+  const std::vector<VlanAddresses>& vlans = ports_[port].vlans;
+  if (vlans.empty()) return;
+  slots.assign(4096, -1);
+  for (size_t i = 0; i < vlans.size(); ++i) {
+    slots[vlans[i].vlan & 0x0FFF] = static_cast<int16_t>(i);
+  }
+}
+
+const std::vector<InterfaceAddress>* Responder::NetworkOf(
+    size_t port, const FrameView& frame) const {
+  // VLAN 0 is a priority tag only (802.1p): the untagged network.
+  if (!frame.has_vlan || frame.vlan_id() == 0) return &ports_[port].addresses;
+  const std::vector<int16_t>& slots = vlan_slots_[port];
+  if (slots.empty() || slots[frame.vlan_id()] < 0) return nullptr;
+  return &ports_[port]
+              .vlans[static_cast<size_t>(slots[frame.vlan_id()])]
+              .addresses;
 }
 
 void Responder::Record(const Request& request, std::span<const uint8_t> reply,
@@ -55,7 +83,13 @@ void Responder::HandleFrame(size_t port, std::span<const uint8_t> frame,
   if (holds_.size() != 0) Tick(now_ns);
   if (holds_.size() == 0) warned_hold_full_ = false;
   Request& r = *request_;
-  const DropReason d = ClassifyFrame(frame, meta, &r);
+  DropReason d = ClassifyFrame(frame, meta, &r);
+  // A VLAN not served here is not ours to answer, nor to learn from (on a
+  // trunk, and when a VLAN sub-interface of this one serves it).
+  if ((d == DropReason::kNone || d == DropReason::kServerReply) &&
+      NetworkOf(port, r.frame) == nullptr) {
+    d = DropReason::kVlanNotServed;
+  }
   if (d == DropReason::kServerReply) {
     Learn(port, now_ns);
     return;
@@ -75,7 +109,7 @@ void Responder::HandleFrame(size_t port, std::span<const uint8_t> frame,
     return;
   }
   if (!WithinRateLimits(port, now_ns)) return;
-  if (options_.offer_hold_ns != 0 && multi_address_[port] &&
+  if (options_.offer_hold_ns != 0 && NetworkOf(port, r.frame)->size() > 1 &&
       r.type == dhcp::MessageType::kDiscover && !r.relayed() &&
       offers_.Lookup(r.chaddr, now_ns) == 0) {
     bool replaced = false;
@@ -126,14 +160,15 @@ bool Responder::WithinRateLimits(size_t port, uint64_t now_ns) {
   return false;
 }
 
-bool Responder::TrustedServer(size_t port, uint32_t server) const {
+bool Responder::TrustedServer(std::span<const InterfaceAddress> network,
+                              uint32_t server) const {
   const std::vector<uint32_t>& servers = policy_->policy().dhcp_servers;
   if (!servers.empty()) {
     return std::find(servers.begin(), servers.end(), server) != servers.end();
   }
   // A server (or the relay that passes its offers on) on this link, or on
   // this host: one elsewhere cannot send to this segment's clients.
-  for (const InterfaceAddress& a : ports_[port].addresses) {
+  for (const InterfaceAddress& a : network) {
     if (a.Contains(server)) return true;
   }
   return false;
@@ -152,7 +187,8 @@ void Responder::Learn(size_t port, uint64_t now_ns) {
     return;
   }
   // A spoofed offer must not move a client to another subnet.
-  if (policy_ == nullptr || !TrustedServer(port, r.frame.ip_src)) {
+  if (policy_ == nullptr ||
+      !TrustedServer(*NetworkOf(port, r.frame), r.frame.ip_src)) {
     counters_.Count(DropReason::kUntrustedServerReply);
     return;
   }
@@ -186,9 +222,14 @@ void Responder::Reply(size_t port, std::span<const uint8_t> frame,
   assert(policy_ != nullptr);
   const Request& request = *request_;
   const ResponderPort& p = ports_[port];
+  const std::vector<InterfaceAddress>* network = NetworkOf(port, request.frame);
+  if (network == nullptr) {  // held, then the port's VLANs changed
+    Record(request, {}, DropReason::kVlanNotServed);
+    return;
+  }
   const ServerContext context{
       .mac = p.mac,
-      .addresses = p.addresses,
+      .addresses = *network,
       .offered_address = offers_.Lookup(request.chaddr, now_ns),
       .interface_name = p.name};
   const ClientFacts facts = FactsOf(
@@ -214,9 +255,10 @@ void Responder::Reply(size_t port, std::span<const uint8_t> frame,
     Record(request, {}, DropReason::kTxRingFull, answer.rule_name);
     return;
   }
-  const size_t size = CraftReply(request, plan, context, slot);
+  DropReason why = DropReason::kNone;
+  const size_t size = CraftReply(request, plan, context, slot, &why);
   if (size == 0) {
-    Record(request, {}, DropReason::kReplyBufferTooSmall, answer.rule_name);
+    Record(request, {}, why, answer.rule_name);
     return;
   }
   sink_->Commit(port, size);

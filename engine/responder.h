@@ -48,7 +48,12 @@ struct ResponderPort {
   std::string name;
   uint32_t ifindex = 0;
   MacAddress mac{};
-  std::vector<InterfaceAddress> addresses;  // first = primary
+  // Untagged (and priority-tagged, VLAN 0) requests are answered from these;
+  // first = primary.
+  std::vector<InterfaceAddress> addresses;
+  // Tagged requests, on the VLANs served here; any other VLAN is dropped
+  // (kVlanNotServed).
+  std::vector<VlanAddresses> vlans;
 };
 
 struct ResponderOptions {
@@ -105,13 +110,24 @@ class Responder {
   const Counters& counters() const { return counters_; }
   size_t held() const { return holds_.size(); }
   std::span<const ResponderPort> ports() const { return ports_; }
+  // Replaces what `port` answers with (its interface's addresses or MAC
+  // changed; no addresses: it is gone). Call between frames; it allocates.
+  void UpdatePort(size_t port, ResponderPort update);
 
  private:
   // Learns the LAN server's offer in request_ (received on `port`), if it
   // comes from a server to trust, and releases the client's held DISCOVER.
   void Learn(size_t port, uint64_t now_ns);
-  // [server] dhcp_servers when set; else a server on `port`'s subnets.
-  bool TrustedServer(size_t port, uint32_t server) const;
+  // Our addresses on the network `frame` came in on at `port`: its VLAN's,
+  // or the port's own when untagged. Null: a VLAN not served there.
+  const std::vector<InterfaceAddress>* NetworkOf(size_t port,
+                                                 const FrameView& frame) const;
+  // Indexes ports_[port]'s VLANs into vlan_slots_[port].
+  void IndexVlans(size_t port);
+  // [server] dhcp_servers when set; else a server on one of `network`'s
+  // subnets.
+  bool TrustedServer(std::span<const InterfaceAddress> network,
+                     uint32_t server) const;
   // Decides and writes the reply to the request in request_; a frame
   // released after its delay is not delayed again.
   void Reply(size_t port, std::span<const uint8_t> frame, const RxMeta& meta,
@@ -121,7 +137,9 @@ class Responder {
   void Released(const HoldQueue::Held& held, uint64_t now_ns);
 
   std::vector<ResponderPort> ports_;
-  std::vector<bool> multi_address_;
+  // Per port: VLAN id -> index into its vlans, -1 when not served (empty
+  // when the port serves no VLAN).
+  std::vector<std::vector<int16_t>> vlan_slots_;
   ResponderOptions options_;
   ReplySink* sink_;
   ClientLogFn client_log_;

@@ -87,6 +87,9 @@ std::string ProbeUsageText() {
          "175)\n"
          "      --uuid              send a random client UUID (option 97)\n"
          "      --vlan ID           802.1Q-tag every frame with VLAN ID\n"
+         "      --service-tag ID    and put an 802.1ad S-tag outside (QinQ "
+         "with\n"
+         "                          --vlan)\n"
          "      --relay GIADDR      act as a relay at GIADDR: send the "
          "DISCOVER\n"
          "                          unicast from GIADDR:67 to the server, "
@@ -168,6 +171,10 @@ absl::StatusOr<ProbeConfig> ParseProbeCommandLine(
       PXE_ASSIGN_OR_RETURN(std::string_view v, value());
       PXE_ASSIGN_OR_RETURN(uint32_t id, ParseNumber(arg, v, 1, 4094));
       config.vlan = static_cast<uint16_t>(id);
+    } else if (name == "service-tag") {
+      PXE_ASSIGN_OR_RETURN(std::string_view v, value());
+      PXE_ASSIGN_OR_RETURN(uint32_t id, ParseNumber(arg, v, 1, 4094));
+      config.service_tag = static_cast<uint16_t>(id);
     } else if (name == "relay") {
       PXE_ASSIGN_OR_RETURN(std::string_view v, value());
       PXE_ASSIGN_OR_RETURN(config.relay, ParseIpv4(v));

@@ -41,6 +41,9 @@ struct ProbeConfig {
   bool ipxe = false;             // --ipxe: options 77 "iPXE" and 175
   bool uuid = false;             // --uuid: a random option 97
   std::optional<uint16_t> vlan;  // --vlan ID: 802.1Q-tag every frame
+  // --service-tag ID: an 802.1ad S-tag (TPID 0x88a8) outside, around the
+  // --vlan tag when there is one (QinQ).
+  std::optional<uint16_t> service_tag;
 
   // Relay mode (--relay GIADDR --server IP --server-mac MAC): the DISCOVER
   // goes unicast GIADDR:67 -> server:67 from the interface's own MAC.

@@ -251,7 +251,17 @@ class Probe {
     const size_t size = BuildClientRequest(spec, frame);
     if (size == 0) return absl::InternalError("the request does not fit");
     const std::span<const uint8_t> bytes = std::span(frame).first(size);
-    PXE_RETURN_IF_ERROR(socket_->Send(bytes));
+    if (config_.service_tag) {
+      // The S-tag goes first, outside any 802.1Q tag.
+      std::vector<uint8_t> tagged(bytes.begin(), bytes.end());
+      const uint8_t tag[4] = {0x88, 0xA8,
+                              static_cast<uint8_t>(*config_.service_tag >> 8),
+                              static_cast<uint8_t>(*config_.service_tag)};
+      tagged.insert(tagged.begin() + 12, tag, tag + 4);
+      PXE_RETURN_IF_ERROR(socket_->Send(tagged));
+    } else {
+      PXE_RETURN_IF_ERROR(socket_->Send(bytes));
+    }
     auto sent = std::make_unique<Request>();
     ClassifyFrame(bytes, RxMeta{}, sent.get());
     Print(absl::StrCat(Sv(label), ": ", DescribeRequest(*sent)));

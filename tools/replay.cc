@@ -72,9 +72,13 @@ absl::StatusOr<Counters> RunReplay(const DaemonConfig& config,
                    std::string(DropReasonText(reason)).c_str(), by.c_str());
     }
   };
+  // The capture stands for one interface: every --vlan is on it.
+  std::vector<VlanAddresses> vlans;
+  for (const VlanConfig& v : config.vlans) vlans.push_back(v.vlan);
   Responder responder({{.name = "replay",
                         .mac = config.replay_mac,
-                        .addresses = config.replay_addresses}},
+                        .addresses = config.replay_addresses,
+                        .vlans = std::move(vlans)}},
                       config.worker.responder, &sink, log);
   responder.SetPolicy(&policy);
   std::array<RxFrame, 64> batch;

@@ -78,7 +78,8 @@ TEST(DhcpFilterExpressionTest, NamesOurAddressesForPort4011) {
   const std::string two = DhcpFilterExpression(std::vector<InterfaceAddress>{
       {.address = kOurs}, {.address = kOurSecond, .prefix_length = 16}});
   EXPECT_THAT(two, HasSubstr("dst host 10.77.0.2 or dst host 10.88.0.2"));
-  EXPECT_THAT(DhcpFilterExpression({}), ::testing::Not(HasSubstr("4011")));
+  EXPECT_THAT(DhcpFilterExpression(std::vector<InterfaceAddress>{}),
+              ::testing::Not(HasSubstr("dst port 4011 and")));
 }
 
 TEST(BpfFilterTest, OneAddressCompiles) {
@@ -295,6 +296,35 @@ TEST(AttachFilterTest, BadDescriptorIsReported) {
   absl::Status status = AttachFilter(-1, DropAllProgram());
   ASSERT_FALSE(status.ok());
   EXPECT_THAT(std::string(status.message()), HasSubstr("SO_ATTACH_FILTER"));
+}
+
+// An interface's VLAN addresses are ours for port 4011 too.
+TEST(BpfFilterTest, Port4011ToAVlanAddressPasses) {
+  InterfaceInfo trunk{.name = "eth0", .addresses = {{.address = kOurs}}};
+  trunk.vlans = {{.vlan = 10, .addresses = {{.address = kOurSecond}}}};
+  absl::StatusOr<BpfProgram> program =
+      CompileFilter(DhcpFilterExpression(trunk));
+  ASSERT_TRUE(program.ok()) << program.status();
+  EXPECT_TRUE(
+      Accepts(*program, BuildFrame(BiosIpxeRequest4011(kClient, kOurSecond))));
+  EXPECT_TRUE(
+      Accepts(*program, BuildFrame(BiosIpxeRequest4011(kClient, kOurs))));
+  EXPECT_FALSE(Accepts(
+      *program, BuildFrame(BiosIpxeRequest4011(kClient, Ip(10, 99, 0, 2)))));
+}
+
+// The kernel takes the outer tag off before the filter runs: a tag still in
+// the frame is QinQ's inner one. DHCP inside it passes, to be counted as
+// stacked tags by the parser; anything else tagged does not.
+TEST(BpfFilterTest, DhcpBehindATagInTheFramePasses) {
+  const BpfProgram program = CompileFor({{.address = kOurs}});
+  FrameSpec discover = BiosIpxeDiscover();
+  discover.vlan_tci = 20;
+  EXPECT_TRUE(Accepts(program, BuildFrame(discover)));
+  FrameSpec other = BiosIpxeDiscover();
+  other.vlan_tci = 20;
+  other.dst_port = 53;
+  EXPECT_FALSE(Accepts(program, BuildFrame(other)));
 }
 
 }  // namespace

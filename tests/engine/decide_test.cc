@@ -741,8 +741,12 @@ std::vector<AddressCase> AddressCases() {
       {"NoAddresses", Ovmf, Nothing, Default, none, Ip(10, 77, 0, 77), 0},
       {"NoAddressesRelayed", Ovmf, relay_via(kRelay), Default, none, 0, 0},
       {"NoAddresses4011", Ovmf4011, Nothing, Default, none, 0, 0},
+      // -l names an address the interface no longer has (removed while
+      // running), or one of another network: never answered from.
       {"NoAddressesButListen", Ovmf, Nothing, listen(Ip(10, 77, 0, 3)), none, 0,
-       Ip(10, 77, 0, 3)},
+       0},
+      {"ListenNotOnThisNetwork", Ovmf, Nothing, listen(Ip(10, 99, 0, 3)), two,
+       0, kServer},
   };
 }
 

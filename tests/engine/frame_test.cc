@@ -107,6 +107,54 @@ TEST(FrameTest, NoVlanWhenTheKernelSaysTheTagIsNotValid) {
   EXPECT_FALSE(view.has_vlan);
 }
 
+// 802.1ad: an S-tag, alone or outside a C-tag, in the frame or stripped by
+// the kernel (tp_vlan_tpid), is dropped; so are two tags of any kind. A
+// reply could not carry the right tags back.
+TEST(FrameTest, ServiceTagsAndStackedTagsAreDropped) {
+  for (uint16_t outer : {0x88A8, 0x9100}) {
+    FrameSpec spec = Valid();
+    spec.ethertype = outer;  // the S-tag's TPID, then IPv4 would follow
+    std::vector<uint8_t> frame = BuildFrame(spec);
+    // Rebuild as dst, src, TPID, TCI 10, 0x0800, IPv4...
+    const std::vector<uint8_t> ip(frame.begin() + 14, frame.end());
+    frame.resize(12);
+    frame.insert(frame.end(),
+                 {static_cast<uint8_t>(outer >> 8), static_cast<uint8_t>(outer),
+                  0x00, 0x0A, 0x08, 0x00});
+    frame.insert(frame.end(), ip.begin(), ip.end());
+    FrameView view;
+    EXPECT_EQ(Parse(frame, &view), DropReason::kServiceVlanTag)
+        << std::hex << outer;
+  }
+  // The kernel stripped an S-tag: only its TPID tells.
+  const std::vector<uint8_t> plain = BuildFrame(Valid());
+  RxMeta meta;
+  meta.vlan_valid = true;
+  meta.vlan_tci = 10;
+  meta.vlan_tpid = 0x88A8;
+  FrameView view;
+  EXPECT_EQ(Parse(plain, &view, meta), DropReason::kServiceVlanTag);
+  meta.vlan_tpid = 0x8100;
+  EXPECT_EQ(Parse(plain, &view, meta), DropReason::kNone);
+  meta.vlan_tpid = 0;  // a kernel that does not report the TPID
+  EXPECT_EQ(Parse(plain, &view, meta), DropReason::kNone);
+  // QinQ as the kernel hands it over: the outer tag stripped, the inner one
+  // still in the frame.
+  FrameSpec inner = Valid();
+  inner.vlan_tci = 20;
+  meta.vlan_tpid = 0x88A8;
+  EXPECT_EQ(Parse(BuildFrame(inner), &view, meta),
+            DropReason::kStackedVlanTags);
+  meta.vlan_tpid = 0x8100;
+  EXPECT_EQ(Parse(BuildFrame(inner), &view, meta),
+            DropReason::kStackedVlanTags);
+  // Two tags in the frame (a capture file).
+  FrameSpec two = Valid();
+  two.vlan_tci = 20;
+  two.ethertype = 0x8100;  // the inner tag's TPID where IPv4 would be
+  EXPECT_EQ(Parse(two), DropReason::kStackedVlanTags);
+}
+
 TEST(FrameTest, VlanTagCutShortIsTooShort) {
   FrameSpec spec = Valid();
   spec.vlan_tci = 100;
@@ -358,7 +406,7 @@ TEST(FrameTest, NotUdpIsDropped) {
 }
 
 TEST(FrameTest, OtherEthertypesAreNotIpv4) {
-  for (uint16_t ethertype : {0x86DD, 0x0806, 0x88A8, 0x0000}) {
+  for (uint16_t ethertype : {0x86DD, 0x0806, 0x88CC, 0x0000}) {
     FrameSpec spec = Valid();
     spec.ethertype = ethertype;
     EXPECT_EQ(Parse(spec), DropReason::kNotIpv4) << std::hex << ethertype;

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <span>
 #include <string>
@@ -23,6 +24,7 @@
 #include "engine/dhcp_options.h"
 #include "engine/drop_reason.h"
 #include "engine/duplicate_filter.h"
+#include "engine/frame.h"
 #include "engine/reply.h"
 #include "engine/request.h"
 #include "gtest/gtest.h"
@@ -560,6 +562,120 @@ TEST(ResponderHoldFullTest, DropsAndCountsInsteadOfGuessing) {
                           RxMeta{}, kT0 + 1'000 * kMs);
   }
   EXPECT_EQ(notices.size(), 2u);
+}
+
+// A trunk: untagged frames are answered from the interface's address,
+// VLAN 10 from ours on VLAN 10, VLAN 20 (two subnets) from the one the LAN
+// server's offer on VLAN 20 shows; any other VLAN, an S-tag or QinQ is
+// dropped and counted.
+constexpr uint32_t kVlan10 = Ip(10, 10, 0, 5);
+constexpr uint32_t kVlan20a = Ip(10, 20, 0, 5);
+constexpr uint32_t kVlan20b = Ip(10, 21, 0, 5);
+
+class ResponderVlanTest : public ::testing::Test {
+ protected:
+  ResponderVlanTest()
+      : policy_(testing::CompileOrDie(PlainPolicy())),
+        responder_(
+            {{.name = "eth0",
+              .ifindex = 2,
+              .mac = {0x02, 0, 0, 0, 0, 0x02},
+              .addresses = {{kServer, 24}},
+              .vlans = {{.vlan = 10, .addresses = {{kVlan10, 24}}},
+                        {.vlan = 20,
+                         .addresses = {{kVlan20a, 24}, {kVlan20b, 24}}}}}},
+            ResponderOptions{}, &sink_) {
+    responder_.SetPolicy(policy_.get());
+  }
+
+  // A frame tagged in its bytes (as a capture file has it), or untagged
+  // with the tag in `meta` (as the kernel hands it over).
+  void Handle(std::vector<uint8_t> frame, uint64_t now_ns,
+              const RxMeta& meta = RxMeta{}) {
+    responder_.HandleFrame(0, frame, meta, now_ns);
+  }
+  static std::vector<uint8_t> Tagged(FrameSpec spec, uint16_t tci) {
+    spec.vlan_tci = tci;
+    return BuildFrame(spec);
+  }
+  // The tag on the reply (nullopt: untagged).
+  static std::optional<uint16_t> TagOf(std::span<const uint8_t> frame) {
+    FrameView view;
+    EXPECT_EQ(ParseFrame(frame, RxMeta{}, &view), DropReason::kNone);
+    if (!view.has_vlan) return std::nullopt;
+    return view.vlan_tci;
+  }
+
+  FakeSink sink_{1};
+  std::unique_ptr<const PolicySnapshot> policy_;
+  Responder responder_;
+};
+
+TEST_F(ResponderVlanTest, EachNetworkIsAnsweredFromItsOwnAddressWithItsTag) {
+  // VLAN 10 with PCP 5, in the frame; VLAN 10 stripped by the kernel; no
+  // tag; a priority tag (VLAN 0), which is the untagged network.
+  Handle(Tagged(testing::BiosIpxeDiscover(), 0xA00A), kT0);
+  RxMeta stripped;
+  stripped.vlan_valid = true;
+  stripped.vlan_tci = 10;
+  stripped.vlan_tpid = 0x8100;
+  Handle(Discover(2), kT0, stripped);
+  Handle(Discover(3), kT0);
+  Handle(Tagged(testing::BiosIpxeDiscover(), 0x6000), kT0 + 100 * kMs);
+
+  const auto& sent = sink_.sent(0);
+  ASSERT_EQ(sent.size(), 4u);
+  EXPECT_EQ(Read(sent[0]), Offer(0x12345678, kVlan10));
+  EXPECT_EQ(TagOf(sent[0]), 0xA00A);
+  EXPECT_EQ(Read(sent[1]), Offer(2, kVlan10));
+  EXPECT_EQ(TagOf(sent[1]), 10);
+  EXPECT_EQ(Read(sent[2]), Offer(3, kServer));
+  EXPECT_EQ(TagOf(sent[2]), std::nullopt);
+  EXPECT_EQ(Read(sent[3]), Offer(0x12345678, kServer));
+  EXPECT_EQ(TagOf(sent[3]), 0x6000);
+}
+
+TEST_F(ResponderVlanTest, OtherVlansServiceTagsAndQinqAreDroppedAndCounted) {
+  Handle(Tagged(testing::BiosIpxeDiscover(), 30), kT0);
+  RxMeta service;  // an 802.1ad S-tag the kernel stripped
+  service.vlan_valid = true;
+  service.vlan_tci = 10;
+  service.vlan_tpid = 0x88A8;
+  Handle(Discover(2), kT0, service);
+  RxMeta outer;  // QinQ: S-tag stripped, C-tag 10 left in the frame
+  outer.vlan_valid = true;
+  outer.vlan_tci = 100;
+  outer.vlan_tpid = 0x88A8;
+  Handle(Tagged(testing::BiosIpxeDiscover(), 10), kT0 + kMs, outer);
+  // The LAN server's offer on a VLAN not served here is not learned from.
+  FrameSpec offer = testing::ServerOffer(Ip(10, 30, 0, 1), Ip(10, 30, 0, 9));
+  Handle(Tagged(offer, 30), kT0);
+
+  EXPECT_EQ(sink_.total(), 0u);
+  EXPECT_EQ(responder_.held(), 0u);
+  const Counters& c = responder_.counters();
+  EXPECT_EQ(CountOf(c, DropReason::kVlanNotServed), 2u);
+  EXPECT_EQ(CountOf(c, DropReason::kServiceVlanTag), 1u);
+  EXPECT_EQ(CountOf(c, DropReason::kStackedVlanTags), 1u);
+  EXPECT_EQ(c.received(), 4u);
+}
+
+TEST_F(ResponderVlanTest, SubnetOnAVlanIsLearnedFromThatVlansServerOnly) {
+  // VLAN 20 has two subnets: the DISCOVER waits for the server's offer.
+  Handle(Tagged(testing::BiosIpxeDiscover(), 20), kT0);
+  EXPECT_EQ(responder_.held(), 1u);
+  // A server on the untagged network is not one of VLAN 20's.
+  Handle(Tagged(testing::ServerOffer(Ip(10, 77, 0, 1), Ip(10, 21, 0, 50)), 20),
+         kT0 + kMs);
+  EXPECT_EQ(responder_.held(), 1u);
+  EXPECT_EQ(CountOf(responder_.counters(), DropReason::kUntrustedServerReply),
+            1u);
+  // VLAN 20's own server offers 10.21.0.50: answered from 10.21.0.5.
+  Handle(Tagged(testing::ServerOffer(Ip(10, 21, 0, 1), Ip(10, 21, 0, 50)), 20),
+         kT0 + 2 * kMs);
+  ASSERT_EQ(sink_.sent(0).size(), 1u);
+  EXPECT_EQ(Read(sink_.sent(0)[0]), Offer(0x12345678, kVlan20b));
+  EXPECT_EQ(TagOf(sink_.sent(0)[0]), 20);
 }
 
 }  // namespace

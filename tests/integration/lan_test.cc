@@ -930,25 +930,40 @@ TEST_F(LanTest, Silence) {
   }
 }
 
-// 8. 802.1Q: this kernel cannot create VLAN devices, so pxe-probe injects
-// tagged frames over the untagged veth. A tagged DISCOVER and 4011 request
-// are answered with the same tag; an untagged client stays untagged.
+// 8. 802.1Q on a trunk. pxe-probe injects tagged frames over the untagged
+// veth (no VLAN device is needed on either side). VLANs 100 and 200 are
+// served, each from its own address and with its own tag; an untagged
+// client gets the interface's address, untagged. VLAN 300 (not served), an
+// 802.1ad S-tag and QinQ get nothing, and the log says why.
 TEST_F(LanTest, Vlan) {
   ASSERT_NO_FATAL_FAILURE(BuildSameHostLan({"10.77.0.1/24"}));
-  ASSERT_GT(StartPdhcp(srv_, "v1"), 0);
+  const pid_t proxy = StartPdhcp(
+      srv_, "v1",
+      {"--vlan", "v1:100=10.100.0.1/24", "--vlan", "v1:200=10.200.0.1/24"});
+  ASSERT_GT(proxy, 0);
 
   struct Case {
     std::vector<std::string> args;
     const char* vlan;  // "" = untagged
+    const char* from;
     const char* what;
   };
   for (const Case& c :
-       {Case{{"--vlan", "100"}, "100", "BIOS, VLAN 100"},
-        Case{{"--vlan", "200", "--arch", "7"}, "200", "UEFI, VLAN 200"},
-        Case{{}, "", "BIOS, untagged"}}) {
+       {Case{{"--vlan", "100", "--client-ip", "10.100.0.50"},
+             "100",
+             "10.100.0.1",
+             "BIOS, VLAN 100"},
+        Case{{"--vlan", "200", "--arch", "7", "--client-ip", "10.200.0.50"},
+             "200",
+             "10.200.0.1",
+             "UEFI, VLAN 200"},
+        Case{{"--client-ip", "10.77.0.50"},
+             "",
+             "10.77.0.1",
+             "BIOS, untagged"}}) {
     SCOPED_TRACE(c.what);
     std::vector<std::string> args = c.args;
-    args.insert(args.end(), {"--client-ip", "10.77.0.50", "--timeout", "1"});
+    args.insert(args.end(), {"--timeout", "1"});
     const ProbeRun run = Probe(cli_, args);
     // pxe-probe itself ignores replies whose tag differs from its own.
     EXPECT_EQ(run.result.exit_code, 0) << run.Report();
@@ -958,7 +973,8 @@ TEST_F(LanTest, Vlan) {
     ASSERT_THAT(ack, Not(IsEmpty())) << run.Report();
     EXPECT_EQ(Field(offer, "vlan"), c.vlan) << offer;
     EXPECT_EQ(Field(ack, "vlan"), c.vlan) << ack;
-    EXPECT_EQ(Field(offer, "from"), "10.77.0.1") << offer;
+    EXPECT_EQ(Field(offer, "from"), c.from) << offer;
+    EXPECT_EQ(Field(ack, "from"), c.from) << ack;
     EXPECT_THAT(Field(ack, "file"), Not(IsEmpty())) << ack;
     const std::string chaddr = Field(offer, "chaddr");
     for (const std::string& line : ProxyAnswersTo(chaddr)) {
@@ -972,6 +988,61 @@ TEST_F(LanTest, Vlan) {
       }
     }
   }
+
+  for (const Case& c :
+       {Case{{"--vlan", "300"}, "300", "", "VLAN 300, not served"},
+        Case{{"--service-tag", "100"}, "", "", "an S-tag"},
+        Case{{"--service-tag", "7", "--vlan", "100"}, "100", "", "QinQ"}}) {
+    SCOPED_TRACE(c.what);
+    std::vector<std::string> args = c.args;
+    args.insert(args.end(), {"--expect-none", "--no-4011", "--timeout", "1"});
+    const ProbeRun run = Probe(cli_, args);
+    EXPECT_EQ(run.result.exit_code, 0) << run.Report();
+  }
+  sandbox_->Stop(proxy);  // SIGTERM: it prints its summary
+  const std::string log = ProxyLog();
+  EXPECT_THAT(log, HasSubstr("VlanNotServed 1")) << log;
+  EXPECT_THAT(log, HasSubstr("ServiceVlanTag 1")) << log;
+  EXPECT_THAT(log, HasSubstr("StackedVlanTags 1")) << log;
+}
+
+// 9. A VLAN device and its parent both served: a client on VLAN 100 is
+// answered once, by v1.100 from its address; the parent drops the tagged
+// copy it sees. The same VLAN also configured on the parent is refused at
+// start. Needs a kernel that can create VLAN devices (8021q).
+TEST_F(LanTest, VlanDeviceAndItsParent) {
+  ASSERT_NO_FATAL_FAILURE(BuildSameHostLan({"10.77.0.1/24"}));
+  absl::StatusOr<CommandResult> made =
+      sandbox_->RunIn(srv_, {"ip", "link", "add", "link", "v1", "name",
+                             "v1.100", "type", "vlan", "id", "100"});
+  ASSERT_TRUE(made.ok()) << made.status();
+  if (made->exit_code != 0) {
+    GTEST_SKIP() << "this kernel cannot create VLAN devices (8021q): "
+                 << made->err;
+  }
+  ASSERT_OK_STATUS(sandbox_->AddAddress(srv_, "v1.100", "10.100.0.1/24"));
+  ASSERT_OK_STATUS(
+      sandbox_->RunInOrError(srv_, {"ip", "link", "set", "v1.100", "up"}));
+
+  // Refused: VLAN 100 on v1 and the device v1.100.
+  absl::StatusOr<CommandResult> refused =
+      sandbox_->RunIn(srv_, {PXE_PDHCP_BINARY, "-d", "-i", "v1", "-i", "v1.100",
+                             "--vlan", "v1:100=10.100.0.1/24", kBiosNbp});
+  ASSERT_TRUE(refused.ok()) << refused.status();
+  EXPECT_NE(refused->exit_code, 0);
+  EXPECT_THAT(refused->err, HasSubstr("VLAN 100 is served twice"));
+
+  const pid_t proxy = StartPdhcp(srv_, "v1", {"-i", "v1.100"});
+  ASSERT_GT(proxy, 0);
+  const ProbeRun run =
+      Probe(cli_, {"--vlan", "100", "--client-ip", "10.100.0.50", "--wait-full",
+                   "--timeout", "1"});
+  EXPECT_EQ(run.result.exit_code, 0) << run.Report();
+  EXPECT_EQ(run.Lines("proxy-offer from ").size(), 1u) << run.Report();
+  EXPECT_EQ(Field(run.First("proxy-offer from "), "from"), "10.100.0.1")
+      << run.Report();
+  sandbox_->Stop(proxy);
+  EXPECT_THAT(ProxyLog(), HasSubstr("VlanNotServed")) << ProxyLog();
 }
 
 }  // namespace
