@@ -38,6 +38,14 @@ class OptionWriter {
     Header(code, text.size());
     Bytes(text.data(), text.size());
   }
+  // RFC 3396: a value longer than 255 bytes as consecutive instances.
+  void SplitOption(uint8_t code, std::span<const uint8_t> value) {
+    while (!value.empty()) {
+      const size_t part = std::min(value.size(), kMaxOptionLength);
+      Option(code, value.first(part));
+      value = value.subspan(part);
+    }
+  }
   void U8(uint8_t v) { *p_++ = v; }
   void U16(uint16_t v) {
     StoreBe16(p_, v);
@@ -49,13 +57,13 @@ class OptionWriter {
 };
 
 // Bytes of the options area, END included; 0 when a value is too long for a
-// single option (client requests are never split per RFC 3396).
+// single option. Firmware never splits an option, but a relay agent splits
+// a long option 82 (RFC 3396), so only that one is.
 size_t OptionsLength(const ClientRequestSpec& spec) {
   if (spec.arch_codes.size() * 2 > kMaxOptionLength ||
       spec.vendor_class.size() > kMaxOptionLength ||
       spec.parameter_request_list.size() > kMaxOptionLength ||
-      spec.user_class.size() > kMaxOptionLength ||
-      spec.relay_agent_info.size() > kMaxOptionLength) {
+      spec.user_class.size() > kMaxOptionLength) {
     return 0;
   }
   size_t n = 3 + 1;  // 53, END
@@ -65,7 +73,9 @@ size_t OptionsLength(const ClientRequestSpec& spec) {
   if (!spec.vendor_class.empty()) n += 2 + spec.vendor_class.size();
   if (spec.ipxe) n += 2 + kIpxeUserClass.size() + 2 + kIpxeFeatures.size();
   if (!spec.ipxe && !spec.user_class.empty()) n += 2 + spec.user_class.size();
-  if (!spec.relay_agent_info.empty()) n += 2 + spec.relay_agent_info.size();
+  const size_t relay_parts =
+      (spec.relay_agent_info.size() + kMaxOptionLength - 1) / kMaxOptionLength;
+  n += 2 * relay_parts + spec.relay_agent_info.size();
   if (!spec.parameter_request_list.empty()) {
     n += 2 + spec.parameter_request_list.size();
   }
@@ -117,9 +127,7 @@ void WriteOptions(const ClientRequestSpec& spec, uint8_t* p) {
     w.U8(dhcp::kEnd);
   }
   // RFC 3046 §2.1: the relay agent's option comes last, before END.
-  if (!spec.relay_agent_info.empty()) {
-    w.Option(dhcp::kRelayAgentInfo, spec.relay_agent_info);
-  }
+  w.SplitOption(dhcp::kRelayAgentInfo, spec.relay_agent_info);
   w.U8(dhcp::kEnd);
 }
 
@@ -136,7 +144,7 @@ size_t BuildClientRequest(const ClientRequestSpec& spec,
   const bool vlan = spec.vlan_tci.has_value();
   const size_t l2_length = kEthernetHeaderSize + (vlan ? kVlanTagSize : 0);
   const size_t frame_length = l2_length + ip_length;
-  if (frame_length > out.size()) return 0;
+  if (frame_length > out.size() || ip_length > 0xFFFF) return 0;
 
   uint8_t* frame = out.data();
   std::memset(frame, 0, frame_length);

@@ -69,8 +69,9 @@ class OptionIndex {
 
   bool Has(uint8_t code) const { return head_[code] != 0; }
 
-  // The first occurrence's value (empty if absent). Enough for options that
-  // are not split, which is all of them in practice.
+  // The first occurrence's value (empty if absent): how the one-byte and
+  // four-byte options (52, 53, 54) are read. Anything that may be split
+  // (RFC 3396 allows it for every option) is read with Get().
   std::span<const uint8_t> First(uint8_t code) const;
 
   // The whole value: the single occurrence as is, or the concatenation of all

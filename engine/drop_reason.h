@@ -16,6 +16,10 @@ namespace pxe {
   /* Ethernet, 802.1Q */                                                    \
   X(kFrameTooShort, "frame shorter than its headers")                       \
   X(kNotIpv4, "ethertype is not IPv4")                                      \
+  X(kServiceVlanTag, "802.1ad S-tag (or 0x9100): not served")               \
+  X(kStackedVlanTags, "stacked VLAN tags (QinQ): not served")               \
+  X(kVlanNotServed,                                                         \
+    "VLAN not served on this interface (no [[server.vlan]] for it)")        \
   /* IPv4 */                                                                \
   X(kBadIpHeader, "IPv4 version or header length invalid")                  \
   X(kBadIpLength, "IPv4 total length invalid")                              \
@@ -49,6 +53,8 @@ namespace pxe {
   X(kNoClientAddress,                                                       \
     "4011 request without a client address or port to answer")              \
   X(kReplyBufferTooSmall, "reply does not fit the transmit buffer")         \
+  X(kRelayInfoTooLong,                                                      \
+    "relay agent information (option 82) too long to echo in one reply")    \
   /* Where a reply may go */                                                \
   X(kGroupSourceMac, "source MAC is a group (multicast) address")           \
   X(kCiaddrNotSource, "ciaddr is set and differs from the IP source")       \

@@ -120,10 +120,24 @@ size_t WriteVendorOptions(const ReplyPlan& plan, uint8_t* out) {
   return static_cast<size_t>(p - out);
 }
 
-// Option 82 may exceed 255 bytes after RFC 3396 concatenation: split again.
-size_t SplitOptionLength(size_t value_length) {
+// Option 82 may exceed 255 bytes after RFC 3396 concatenation: split again
+// into 255-byte instances.
+constexpr size_t SplitOptionLength(size_t value_length) {
   return value_length + 2 * ((value_length + 254) / 255);
 }
+
+static_assert(kMaxReplyFrameSize ==
+              kEthernetHeaderSize + kVlanTagSize + kMaxReplyIpLength);
+// kMaxRelayInfoLength is the longest option 82 the smallest reply holds (53,
+// 54, 60 "PXEClient", END): a longer one never fits.
+constexpr size_t kSmallestReplyOptions = 3 + 6 + 2 + kPxeClient.size() + 1;
+constexpr size_t kMaxReplyOptions =
+    kMaxReplyIpLength - kIpv4MinHeaderSize - kUdpHeaderSize - bootp::kOptions;
+static_assert(SplitOptionLength(kMaxRelayInfoLength) + kSmallestReplyOptions <=
+                  kMaxReplyOptions &&
+              SplitOptionLength(kMaxRelayInfoLength + 1) +
+                      kSmallestReplyOptions >
+                  kMaxReplyOptions);
 
 class Writer {
  public:
@@ -159,7 +173,8 @@ class Writer {
 }  // namespace
 
 size_t CraftReply(const Request& request, const ReplyPlan& plan,
-                  const ServerContext& context, std::span<uint8_t> out) {
+                  const ServerContext& context, std::span<uint8_t> out,
+                  DropReason* why) {
   const bool vlan = request.frame.has_vlan;
   const std::string_view vendor_class = plan.http ? kHttpClient : kPxeClient;
   std::array<uint8_t, 256> vendor;
@@ -185,16 +200,30 @@ size_t CraftReply(const Request& request, const ReplyPlan& plan,
   if (tftp_text_length != 0) options_length += 2 + tftp_text_length;
   if (own_option67) options_length += 2 + plan.file.size();
   options_length += extra.size();
-  if (!request.relay_info.empty()) {
-    options_length += SplitOptionLength(request.relay_info.size());
-  }
+  const size_t relay_length =
+      request.relay_info.empty() ? 0
+                                 : SplitOptionLength(request.relay_info.size());
+  options_length += relay_length;
   const size_t bootp_length =
       std::max(bootp::kOptions + options_length, bootp::kMinMessageSize);
   const size_t udp_length = kUdpHeaderSize + bootp_length;
   const size_t ip_length = kIpv4MinHeaderSize + udp_length;
   const size_t l2_length = kEthernetHeaderSize + (vlan ? kVlanTagSize : 0);
   const size_t frame_length = l2_length + ip_length;
-  if (frame_length > out.size()) return 0;
+  // The policy's limits keep every reply without option 82 in one datagram;
+  // the relay's option is echoed whole or not at all (RFC 3046 §2.2).
+  if (ip_length > kMaxReplyIpLength) {
+    if (why != nullptr) {
+      *why = ip_length - relay_length <= kMaxReplyIpLength
+                 ? DropReason::kRelayInfoTooLong
+                 : DropReason::kReplyBufferTooSmall;
+    }
+    return 0;
+  }
+  if (frame_length > out.size()) {
+    if (why != nullptr) *why = DropReason::kReplyBufferTooSmall;
+    return 0;
+  }
 
   uint8_t* frame = out.data();
   std::memset(frame, 0, frame_length);
@@ -305,9 +334,9 @@ DropReason Respond(std::span<const uint8_t> frame, const RxMeta& meta,
       d != DropReason::kNone) {
     return d;
   }
-  *reply_size = CraftReply(*request, plan, context, out);
-  return *reply_size == 0 ? DropReason::kReplyBufferTooSmall
-                          : DropReason::kNone;
+  DropReason why = DropReason::kNone;
+  *reply_size = CraftReply(*request, plan, context, out, &why);
+  return *reply_size == 0 ? why : DropReason::kNone;
 }
 
 }  // namespace pxe

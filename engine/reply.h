@@ -14,6 +14,9 @@
 
 namespace pxe {
 
+// A reply is one IPv4 datagram of at most this many bytes, an Ethernet
+// frame's payload: never fragmented, it needs no reassembly on the way.
+inline constexpr size_t kMaxReplyIpLength = 1500;
 // Large enough for any reply: headers, 300+ bytes of BOOTP and the longest
 // options we write (a 255-byte URL, a boot menu, a policy's extra options,
 // a relay's option 82): one Ethernet frame with an 802.1Q tag.
@@ -21,8 +24,12 @@ inline constexpr size_t kMaxReplyFrameSize = 1518;
 
 // Writes the reply `plan` describes for `request` into `out`. Returns the
 // frame's size, or 0 if it does not fit (nothing useful is left in `out`).
+// `why` (if given) then says why: kRelayInfoTooLong when the request's
+// option 82 does not fit one datagram beside the plan's options (the rest
+// would), else kReplyBufferTooSmall (`out` is too small).
 size_t CraftReply(const Request& request, const ReplyPlan& plan,
-                  const ServerContext& context, std::span<uint8_t> out);
+                  const ServerContext& context, std::span<uint8_t> out,
+                  DropReason* why = nullptr);
 
 // The whole path for one frame: classify, decide, craft. On kNone the reply
 // is out.first(*reply_size). `request` is the caller's scratch (reused, never

@@ -53,8 +53,30 @@ std::span<const uint8_t> FindBootItem(std::span<const uint8_t> vendor) {
   return {};
 }
 
+// Where in Request::scratch each option that may come in several instances
+// (RFC 3396) is put together; option 82 last, with the rest of the room.
+enum class Slot : size_t {
+  kVendorClass,
+  kUuid,
+  kVendor,
+  kUserClass,
+  kArch,
+  kRelayInfo
+};
+static_assert(static_cast<size_t>(Slot::kRelayInfo) * Request::kScratchSlot +
+                  kMaxRelayInfoLength ==
+              sizeof(Request::scratch));
+
+std::span<uint8_t> ScratchFor(Request* r, Slot slot) {
+  const size_t at = static_cast<size_t>(slot) * Request::kScratchSlot;
+  return std::span<uint8_t>(r->scratch)
+      .subspan(at, slot == Slot::kRelayInfo ? kMaxRelayInfoLength
+                                            : Request::kScratchSlot);
+}
+
 void ReadArch(Request* r) {
-  std::span<const uint8_t> arch = r->options.First(dhcp::kClientArch);
+  std::span<const uint8_t> arch =
+      r->options.Get(dhcp::kClientArch, ScratchFor(r, Slot::kArch));
   // A list of 16-bit codes; the first one we serve wins.
   if (arch.size() >= 2) {
     for (size_t i = 0; i + 1 < arch.size(); i += 2) {
@@ -113,8 +135,8 @@ DropReason ClassifyFrame(std::span<const uint8_t> frame, const RxMeta& meta,
   std::span<const uint8_t> type = r.options.First(dhcp::kMessageType);
   r.type = type.size() == 1 ? static_cast<dhcp::MessageType>(type[0])
                             : dhcp::MessageType::kNone;
-  std::span<uint8_t> scratch(r.scratch);
-  r.vendor_class = r.options.Get(dhcp::kVendorClass, scratch.first(256));
+  r.vendor_class =
+      r.options.Get(dhcp::kVendorClass, ScratchFor(&r, Slot::kVendorClass));
 
   if (b.op() == bootp::kOpReply) {
     std::span<const uint8_t> server_id = r.options.First(dhcp::kServerId);
@@ -129,7 +151,7 @@ DropReason ClassifyFrame(std::span<const uint8_t> frame, const RxMeta& meta,
   const bool request_type = r.type == dhcp::MessageType::kRequest;
   if (port == kPxeServerPort || (port == kDhcpServerPort && request_type)) {
     r.boot_item = FindBootItem(
-        r.options.Get(dhcp::kVendorSpecific, scratch.subspan(512, 256)));
+        r.options.Get(dhcp::kVendorSpecific, ScratchFor(&r, Slot::kVendor)));
   }
   const bool answered_here =
       port == kDhcpServerPort ? r.type == dhcp::MessageType::kDiscover ||
@@ -150,22 +172,30 @@ DropReason ClassifyFrame(std::span<const uint8_t> frame, const RxMeta& meta,
   }
 
   ReadArch(&r);
-  r.user_class = r.options.First(dhcp::kUserClass);
+  r.user_class =
+      r.options.Get(dhcp::kUserClass, ScratchFor(&r, Slot::kUserClass));
   r.is_ipxe = r.options.Has(dhcp::kIpxeEncap) ||
               (r.user_class.size() == kIpxeUserClass.size() &&
                StartsWith(r.user_class, kIpxeUserClass));
-  std::span<const uint8_t> undi = r.options.First(dhcp::kClientNdi);
+  std::array<uint8_t, 3> undi_parts;
+  std::span<const uint8_t> undi = r.options.Get(dhcp::kClientNdi, undi_parts);
   if (undi.size() == 3) {
     r.has_undi = true;
     std::memcpy(r.undi.data(), undi.data(), 3);
   }
   r.uuid_present = r.options.Has(dhcp::kClientUuid);
   std::span<const uint8_t> uuid =
-      r.options.Get(dhcp::kClientUuid, scratch.subspan(256, 256));
+      r.options.Get(dhcp::kClientUuid, ScratchFor(&r, Slot::kUuid));
   // RFC 4578 §2.3: type 0 followed by a 16-byte UUID.
   if (uuid.size() == 17 && uuid[0] == 0) r.uuid = uuid;
+  // RFC 3046 §2.2: option 82 goes back whole, however many instances it
+  // came in (RFC 3396). One no reply can hold is not answered, rather than
+  // answered without it or with it cut.
+  if (r.options.TotalLength(dhcp::kRelayAgentInfo) > kMaxRelayInfoLength) {
+    return DropReason::kRelayInfoTooLong;
+  }
   r.relay_info =
-      r.options.Get(dhcp::kRelayAgentInfo, scratch.subspan(768, 256));
+      r.options.Get(dhcp::kRelayAgentInfo, ScratchFor(&r, Slot::kRelayInfo));
   return DropReason::kNone;
 }
 

@@ -6,6 +6,7 @@
 #define PXE_ENGINE_REQUEST_H_
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <span>
 
@@ -16,6 +17,15 @@
 #include "engine/frame.h"
 
 namespace pxe {
+
+// The longest option 82 (relay agent information) a reply can echo, and so
+// the longest a request may bring (RFC 3046 §2.2: the server copies it back;
+// RFC 3396: a value over 255 bytes travels as consecutive instances). A reply
+// is one IPv4 datagram of at most 1500 bytes: after the IPv4, UDP and BOOTP
+// headers and the cookie, 1232 bytes of options, of which 53, 54, 60
+// "PXEClient" and END take 21; 1201 bytes in five instances (2 header bytes
+// each) fill the other 1211. A longer one: DropReason::kRelayInfoTooLong.
+inline constexpr size_t kMaxRelayInfoLength = 1201;
 
 enum class ClientKind : uint8_t {
   kNotBooting,  // option 60 absent or not a boot client: never answered
@@ -41,9 +51,9 @@ struct RequestInfo {
   std::span<const uint8_t> uuid;          // option 97 if well formed (17 bytes)
   bool uuid_present = false;              // option 97 present, valid or not
   std::span<const uint8_t> boot_item;     // option 43.71 value (4 bytes) if any
-  std::span<const uint8_t> relay_info;    // option 82, echoed in replies
+  std::span<const uint8_t> relay_info;    // option 82 whole, echoed
   std::span<const uint8_t> vendor_class;  // option 60
-  std::span<const uint8_t> user_class;    // option 77 (first instance)
+  std::span<const uint8_t> user_class;    // option 77
 
   // Convenience copies of BOOTP fields.
   uint32_t xid = 0;
@@ -67,9 +77,11 @@ struct Request : RequestInfo {
   Request& operator=(const Request&) = delete;
 
   OptionIndex options;
-  // Room for concatenated options 60, 97, 43 and 82 (255 bytes each would be
-  // unusual; longer concatenations are treated as absent).
-  std::array<uint8_t, 1024> scratch;
+  // Room for concatenated options: up to kScratchSlot bytes each of 60, 77,
+  // 93, 97 and 43 (more would be unusual: longer concatenations are treated
+  // as absent), then option 82 up to kMaxRelayInfoLength.
+  static constexpr size_t kScratchSlot = 256;
+  std::array<uint8_t, 5 * kScratchSlot + kMaxRelayInfoLength> scratch;
 };
 
 // Classifies `frame`. Returns kNone for a request worth deciding on (a

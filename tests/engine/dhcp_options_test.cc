@@ -169,6 +169,67 @@ TEST(DhcpOptionsTest, ConcatenationBeyondScratchIsEmpty) {
   EXPECT_TRUE(m.index.Get(60, exact).empty());
 }
 
+TEST(DhcpOptionsTest, RelayAgentInformationOf300BytesIsOneValue) {
+  // RFC 3396 as a relay agent does it: option 82 of 300 bytes as 255 + 45,
+  // here with another option between the two instances.
+  std::vector<uint8_t> value(300);
+  for (size_t i = 0; i < value.size(); ++i) {
+    value[i] = static_cast<uint8_t>(i * 13 + 1);
+  }
+  FrameSpec spec;
+  spec.options = {
+      MessageTypeOpt(1), DhcpOption{82, {value.begin(), value.begin() + 255}},
+      Opt(60, "PXEClient"), DhcpOption{82, {value.begin() + 255, value.end()}}};
+  Indexed m(spec);
+  ASSERT_EQ(m.result, DropReason::kNone);
+  EXPECT_EQ(m.index.First(82).size(), 255u);
+  EXPECT_EQ(m.index.TotalLength(82), 300u);
+  std::vector<uint8_t> scratch(300);
+  EXPECT_EQ(Vec(m.index.Get(82, scratch)), value);
+  std::vector<uint8_t> short_by_one(299);
+  EXPECT_TRUE(m.index.Get(82, short_by_one).empty());
+  EXPECT_EQ(Str(m.index.First(60)), "PXEClient");
+}
+
+TEST(DhcpOptionsTest, InstancesInFileAndSnameFollowTheOptionsField) {
+  // RFC 3396 §6: options field, then file, then sname.
+  FrameSpec spec;
+  spec.options = {Opt(82, {1, 6, 'G', 'i'}), Opt(52, {3}), MessageTypeOpt(1)};
+  spec.file = EncodeOptions({Opt(82, {'1', '/', '0'})}, true);
+  spec.sname = EncodeOptions({Opt(82, {'/', '7', 2, 1, 9})}, true);
+  Indexed m(spec);
+  ASSERT_EQ(m.result, DropReason::kNone);
+  std::array<uint8_t, 16> scratch{};
+  EXPECT_EQ(
+      Vec(m.index.Get(82, scratch)),
+      (std::vector<uint8_t>{1, 6, 'G', 'i', '1', '/', '0', '/', '7', 2, 1, 9}));
+}
+
+TEST(DhcpOptionsTest, AnyOptionMayRepeat) {
+  // Every code but PAD, END and 52 (read from its first instance only):
+  // three instances, one empty, concatenated; a scratch one byte short
+  // gives nothing, and nothing is read or written outside the buffers.
+  for (int code = 1; code < 255; ++code) {
+    if (code == dhcp::kOverload) continue;
+    SCOPED_TRACE(::testing::Message() << "option " << code);
+    const auto c = static_cast<uint8_t>(code);
+    FrameSpec spec;
+    spec.options = {DhcpOption{c, std::vector<uint8_t>(255, c)},
+                    Opt(c, std::initializer_list<uint8_t>{}),
+                    DhcpOption{c, std::vector<uint8_t>(7, 0xEE)}};
+    Indexed m(spec);
+    ASSERT_EQ(m.result, DropReason::kNone);
+    ASSERT_EQ(m.index.TotalLength(c), 262u);
+    std::vector<uint8_t> exact(262);
+    std::span<const uint8_t> all = m.index.Get(c, exact);
+    ASSERT_EQ(all.size(), 262u);
+    EXPECT_EQ(all[254], c);
+    EXPECT_EQ(all[255], 0xEE);
+    std::vector<uint8_t> short_by_one(261);
+    EXPECT_TRUE(m.index.Get(c, short_by_one).empty());
+  }
+}
+
 TEST(DhcpOptionsTest, LongestSingleOptionIsRead) {
   std::vector<uint8_t> value(255);
   for (size_t i = 0; i < value.size(); ++i) value[i] = static_cast<uint8_t>(i);

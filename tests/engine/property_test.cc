@@ -253,6 +253,7 @@ Generated Generate(Random& rng) {
   if (rng.Chance(10)) {
     g.meta.vlan_valid = true;
     g.meta.vlan_tci = static_cast<uint16_t>(rng.Below(65536));
+    g.meta.vlan_tpid = rng.Pick<uint16_t>({0, 0x8100, 0x8100, 0x88A8});
   }
   g.meta.udp_checksum = rng.Pick<UdpChecksumStatus>(
       {UdpChecksumStatus::kUnknown, UdpChecksumStatus::kUnknown,
@@ -293,9 +294,17 @@ bool KnownArch(uint16_t code) {
   return false;
 }
 
-// Option 93's first known code; else "Arch:xxxxx" in option 60; else BIOS.
+// Option 93's first known code (its instances concatenated, RFC 3396; over
+// 256 bytes, treated as absent); else "Arch:xxxxx" in option 60; else BIOS.
 bool ArchServed(const FrameSpec& s) {
-  std::optional<std::vector<uint8_t>> arch = FirstOption(s, 93);
+  std::optional<std::vector<uint8_t>> arch;
+  for (const DhcpOption& o : s.options) {
+    if (o.code != 93) continue;
+    if (!arch) arch.emplace();
+    arch->insert(arch->end(), o.value.begin(),
+                 o.value.begin() + std::min<size_t>(o.value.size(), 255));
+  }
+  if (arch && arch->size() > 256) arch.reset();
   if (arch && arch->size() >= 2) {
     for (size_t i = 0; i + 1 < arch->size(); i += 2) {
       if (KnownArch(static_cast<uint16_t>((*arch)[i] << 8 | (*arch)[i + 1]))) {
@@ -413,8 +422,14 @@ Verdict Judge(const Generated& g) {
                                   (s.dst_port == 67 && s.giaddr != 0);
   // Layer bit 15 asks for PXE BIS credentials, which are not served.
   const bool bis = !boot_item.empty() && (boot_item[2] & 0x80) != 0;
+  // One 802.1Q tag, in the frame or stripped by the kernel; an S-tag or two
+  // tags (QinQ) are not served.
+  const bool one_c_tag =
+      !g.meta.vlan_valid ||
+      (!s.vlan_tci.has_value() &&
+       (g.meta.vlan_tpid == 0 || g.meta.vlan_tpid == 0x8100));
   v.answerable = v.booting_request && checksum_ok && vc.size() <= 256 &&
-                 ArchServed(s) && has_client_address && !bis &&
+                 ArchServed(s) && has_client_address && !bis && one_c_tag &&
                  ReplyCanGo(s, v.ack);
   return v;
 }
@@ -429,6 +444,11 @@ std::string Summary(const Generated& g) {
     out << " " << int{o.code} << "/" << o.value.size();
   }
   out << " 60=\"" << AllOf60(s) << "\" buffer " << g.buffer_size;
+  if (s.vlan_tci) out << " tag " << *s.vlan_tci;
+  if (g.meta.vlan_valid) {
+    out << " stripped tag " << g.meta.vlan_tci << " tpid " << std::hex
+        << g.meta.vlan_tpid << std::dec;
+  }
   return out.str();
 }
 
@@ -557,7 +577,8 @@ TEST(PropertyTest, GeneratedRequests) {
         DropReason::kReplyBufferTooSmall, DropReason::kNoClientAddress,
         DropReason::kGroupSourceMac, DropReason::kCiaddrNotSource,
         DropReason::kBadReplyTarget, DropReason::kBadClientPort,
-        DropReason::kBadRelayAddress, DropReason::kOffLinkRequest}) {
+        DropReason::kBadRelayAddress, DropReason::kOffLinkRequest,
+        DropReason::kServiceVlanTag, DropReason::kStackedVlanTags}) {
     EXPECT_GT(outcomes[static_cast<size_t>(d)], 10u) << DropReasonName(d);
   }
 }

@@ -1,8 +1,12 @@
-// Known-answer test: one BIOS iPXE DISCOVER, byte by byte, and the exact
-// proxy OFFER pxe-pdhcp must send for it (PROTOCOL.md §4). The expected
-// checksums were computed independently of the engine (RFC 1071 by hand).
+// Known-answer tests: requests byte by byte, and the exact replies
+// pxe-pdhcp must send for them (PROTOCOL.md §4). One BIOS iPXE DISCOVER,
+// whose expected checksums were computed by hand (RFC 1071); and one relayed
+// with an option 82 of 300 bytes in two instances (RFC 3396), whose
+// checksums this file computes itself, independently of the engine.
 #include <array>
 #include <cstdint>
+#include <span>
+#include <string>
 #include <vector>
 
 #include "engine/reply.h"
@@ -40,8 +44,8 @@ const std::vector<uint8_t> kDiscover = Bytes({
     {0x01, 0x01, 0x06, 0x00, 0x89, 0xaf, 0x88, 0x34, 0x00, 0x04, 0x00, 0x00},
     Zeros(16),  // ciaddr, yiaddr, siaddr, giaddr
     {0x52, 0x54, 0x00, 0x77, 0x00, 0x10},
-    Zeros(10),        // rest of chaddr
-    Zeros(64 + 128),  // sname, file
+    Zeros(10),                 // rest of chaddr
+    Zeros(64 + 128),           // sname, file
     {0x63, 0x82, 0x53, 0x63},  // magic cookie
     {53, 1, 1},                // DHCPDISCOVER
     {93, 2, 0x00, 0x00},       // arch 0: x86 BIOS
@@ -69,21 +73,23 @@ const std::vector<uint8_t> kExpectedOffer = Bytes({
     // BOOTP: op 2, htype 1, hlen 6, hops 0, the request's xid, secs 0,
     // flags 0x8000 (broadcast: yiaddr is 0).
     {0x02, 0x01, 0x06, 0x00, 0x89, 0xaf, 0x88, 0x34, 0x00, 0x00, 0x80, 0x00},
-    Zeros(8),         // ciaddr 0, yiaddr 0
-    {10, 77, 0, 2},   // siaddr: the TFTP server (= us)
-    Zeros(4),         // giaddr
+    Zeros(8),        // ciaddr 0, yiaddr 0
+    {10, 77, 0, 2},  // siaddr: the TFTP server (= us)
+    Zeros(4),        // giaddr
     {0x52, 0x54, 0x00, 0x77, 0x00, 0x10},
     Zeros(10),
-    Text("10.77.0.2"), Zeros(64 - 9),     // sname: TFTP server as text
-    Text("pxelinux.0"), Zeros(128 - 10),  // file
+    Text("10.77.0.2"),
+    Zeros(64 - 9),  // sname: TFTP server as text
+    Text("pxelinux.0"),
+    Zeros(128 - 10),  // file
     {0x63, 0x82, 0x53, 0x63},
-    {53, 1, 2},              // DHCPOFFER
-    {54, 4, 10, 77, 0, 2},   // server identifier
+    {53, 1, 2},             // DHCPOFFER
+    {54, 4, 10, 77, 0, 2},  // server identifier
     {60, 9},
     Text("PXEClient"),
     {97, 17, 0x00},
-    Uuid(),                  // the client's UUID echoed
-    {43, 4, 6, 1, 8, 255},   // PXE discovery control: boot this file
+    Uuid(),                 // the client's UUID echoed
+    {43, 4, 6, 1, 8, 255},  // PXE discovery control: boot this file
     {255},
     Zeros(14),  // pad the BOOTP message to 300 bytes
 });
@@ -124,6 +130,234 @@ TEST(ReplyKnownAnswerTest, DiscoverClassifiedFieldByField) {
   EXPECT_EQ(r.chaddr, (MacAddress{0x52, 0x54, 0x00, 0x77, 0x00, 0x10}));
   EXPECT_EQ(r.frame.udp_src, 68);
   EXPECT_EQ(r.frame.udp_dst, 67);
+}
+
+// --- A relayed DISCOVER with a 300-byte option 82 -------------------------
+
+// RFC 1071 over `bytes` (an odd last byte padded with zero), added to `sum`.
+uint32_t OnesComplementSum(std::span<const uint8_t> bytes, uint32_t sum = 0) {
+  for (size_t i = 0; i < bytes.size(); i += 2) {
+    sum += uint32_t{bytes[i]} << 8;
+    if (i + 1 < bytes.size()) sum += bytes[i + 1];
+  }
+  return sum;
+}
+uint16_t Fold(uint32_t sum) {
+  while (sum > 0xFFFF) sum = (sum & 0xFFFF) + (sum >> 16);
+  return static_cast<uint16_t>(~sum & 0xFFFF);
+}
+
+// Writes the IPv4 header checksum and the UDP checksum (pseudo header, RFC
+// 768; 0 sent as 0xFFFF) of an untagged Ethernet frame.
+std::vector<uint8_t> WithChecksums(std::vector<uint8_t> frame) {
+  constexpr size_t kIp = 14;
+  constexpr size_t kUdp = kIp + 20;
+  const uint16_t ip = Fold(OnesComplementSum({frame.data() + kIp, 20}));
+  frame[kIp + 10] = static_cast<uint8_t>(ip >> 8);
+  frame[kIp + 11] = static_cast<uint8_t>(ip);
+  const size_t udp_length = frame.size() - kUdp;
+  uint32_t sum = OnesComplementSum({frame.data() + kIp + 12, 8});  // addresses
+  sum += 17 + static_cast<uint32_t>(udp_length);
+  uint16_t udp =
+      Fold(OnesComplementSum({frame.data() + kUdp, udp_length}, sum));
+  if (udp == 0) udp = 0xFFFF;
+  frame[kUdp + 6] = static_cast<uint8_t>(udp >> 8);
+  frame[kUdp + 7] = static_cast<uint8_t>(udp);
+  return frame;
+}
+
+std::vector<uint8_t> Be16(size_t v) {
+  return {static_cast<uint8_t>(v >> 8), static_cast<uint8_t>(v)};
+}
+
+// Option 82 of 300 bytes: circuit id (1) of 252 bytes, then remote id (2)
+// of 44. The split after 255 bytes falls between the remote id's code and
+// its length byte.
+const std::string kCircuitId = [] {
+  std::string s = "switch-3/Gi1/0/12:vlan-12:";
+  while (s.size() < 252) s.push_back(static_cast<char>('a' + s.size() % 26));
+  return s;
+}();
+const std::string kRemoteId = "relay-agent-7.rack-12.example.net:0a0b0c0d0e";
+const std::vector<uint8_t> kRelayInfo = Bytes({
+    {1, 252},
+    Text(kCircuitId),
+    {2, 44},
+    Text(kRemoteId),
+});
+std::vector<uint8_t> RelayPart(size_t from, size_t length) {
+  return {kRelayInfo.begin() + from, kRelayInfo.begin() + from + length};
+}
+
+const std::vector<uint8_t> kRelayMac = {0x52, 0x54, 0x00, 0xaa, 0xbb, 0xcc};
+const std::vector<uint8_t> kServerMac = {0x02, 0x00, 0x00, 0x00, 0x00, 0x02};
+const std::vector<uint8_t> kClientMac = {0x52, 0x54, 0x00, 0x12, 0x00, 0x07};
+const std::vector<uint8_t> kRelayIp = {10, 12, 0, 1};
+const std::vector<uint8_t> kServerIp = {10, 77, 0, 2};
+
+// The BIOS ROM's DISCOVER as the relay forwards it: unicast from the relay
+// to us, 67 -> 67, giaddr set, hops 1, option 82 last in two instances.
+std::vector<uint8_t> RelayedDiscover(
+    const std::vector<std::vector<uint8_t>>& relay_instances) {
+  std::vector<uint8_t> options = Bytes({
+      {0x63, 0x82, 0x53, 0x63},
+      {53, 1, 1},
+      {93, 2, 0x00, 0x00},
+      {94, 3, 1, 2, 1},
+      {60, 32},
+      Text("PXEClient:Arch:00000:UNDI:002001"),
+  });
+  for (const std::vector<uint8_t>& part : relay_instances) {
+    options.push_back(82);
+    options.push_back(static_cast<uint8_t>(part.size()));
+    options.insert(options.end(), part.begin(), part.end());
+  }
+  options.push_back(255);
+  const size_t bootp = 236 + options.size();
+  return WithChecksums(Bytes({
+      kServerMac,
+      kRelayMac,
+      {0x08, 0x00},
+      {0x45, 0x00},
+      Be16(20 + 8 + bootp),
+      {0x00, 0x01, 0x00, 0x00, 0x3f, 0x11, 0x00, 0x00},  // TTL 63
+      kRelayIp,
+      kServerIp,
+      {0x00, 0x43, 0x00, 0x43},
+      Be16(8 + bootp),
+      {0x00, 0x00},
+      {0x01, 0x01, 0x06, 0x01, 0x89, 0xaf, 0x88, 0x34, 0x00, 0x04, 0x00, 0x00},
+      Zeros(12),  // ciaddr, yiaddr, siaddr
+      kRelayIp,   // giaddr
+      kClientMac,
+      Zeros(10),
+      Zeros(64 + 128),
+      options,
+  }));
+}
+
+// The proxy offer: unicast back to the relay on 67 (RFC 2131 §4.1),
+// broadcast flag set, giaddr kept, the rule's file, and option 82 echoed
+// whole as 255 + 45 bytes, last before END.
+const std::vector<uint8_t> kExpectedRelayedOffer = [] {
+  const std::vector<uint8_t> options = Bytes({
+      {0x63, 0x82, 0x53, 0x63},
+      {53, 1, 2},
+      {54, 4},
+      kServerIp,
+      {60, 9},
+      Text("PXEClient"),
+      {43, 4, 6, 1, 8, 255},
+      {82, 255},
+      RelayPart(0, 255),
+      {82, 45},
+      RelayPart(255, 45),
+      {255},
+  });
+  const size_t bootp = 236 + options.size();
+  return WithChecksums(Bytes({
+      kRelayMac,
+      kServerMac,
+      {0x08, 0x00},
+      {0x45, 0xc0},
+      Be16(20 + 8 + bootp),
+      {0x01, 0x9b, 0x00, 0x00, 0x40, 0x11, 0x00, 0x00},
+      kServerIp,
+      kRelayIp,
+      {0x00, 0x43, 0x00, 0x43},
+      Be16(8 + bootp),
+      {0x00, 0x00},
+      {0x02, 0x01, 0x06, 0x00, 0x89, 0xaf, 0x88, 0x34, 0x00, 0x00, 0x80, 0x00},
+      Zeros(8),   // ciaddr, yiaddr
+      kServerIp,  // siaddr: the TFTP server (= us)
+      kRelayIp,   // giaddr
+      kClientMac,
+      Zeros(10),
+      Text("10.77.0.2"),
+      Zeros(64 - 9),
+      Text("rack12/pxelinux.0"),
+      Zeros(128 - 17),
+      options,
+  }));
+}();
+
+// Rack 12's clients, known by their relay's remote id (which straddles the
+// split), get their own NBP.
+const PolicySnapshot& Rack12Policy() {
+  BootPolicy policy{.defaults = {.file = "pxelinux.0"}};
+  policy.rules.push_back({.name = "rack12",
+                          .match = {.remote_id = {{.text = kRemoteId}}},
+                          .answer = {.file = "rack12/pxelinux.0"}});
+  return testing::Compiled(std::move(policy));
+}
+
+DropReason RespondTo(const std::vector<uint8_t>& frame,
+                     std::vector<uint8_t>* reply) {
+  const std::array<InterfaceAddress, 1> addresses = {
+      InterfaceAddress{MakeIpv4(10, 77, 0, 2), 24}};
+  const ServerContext context{.mac = {0x02, 0, 0, 0, 0, 0x02},
+                              .addresses = addresses};
+  Request request;
+  std::array<uint8_t, kMaxReplyFrameSize> out{};
+  size_t size = 0;
+  const DropReason d =
+      Respond(frame, RxMeta{}, Rack12Policy(), context, &request, out, &size);
+  reply->assign(out.begin(), out.begin() + size);
+  return d;
+}
+
+void ExpectBytes(const std::vector<uint8_t>& got,
+                 const std::vector<uint8_t>& want) {
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(got[i], want[i]) << "byte " << i;
+  }
+}
+
+TEST(ReplyKnownAnswerTest, RelayInfoOf300BytesEchoedAs255Plus45) {
+  ASSERT_EQ(kRelayInfo.size(), 300u);
+  ASSERT_EQ(kExpectedRelayedOffer.size(), 14u + 20 + 8 + 236 + 335);
+  std::vector<uint8_t> reply;
+  ASSERT_EQ(RespondTo(RelayedDiscover({RelayPart(0, 255), RelayPart(255, 45)}),
+                      &reply),
+            DropReason::kNone);
+  ExpectBytes(reply, kExpectedRelayedOffer);
+}
+
+TEST(ReplyKnownAnswerTest, RelayInfoSplitAnyWayIsEchoedTheSame) {
+  // RFC 3396: the receiver concatenates however the sender split; the
+  // reply is split again after every 255 bytes.
+  for (const std::vector<size_t>& sizes :
+       std::vector<std::vector<size_t>>{{100, 100, 100},
+                                        {1, 254, 45},
+                                        {150, 150},
+                                        {45, 255},
+                                        {255, 1, 44}}) {
+    SCOPED_TRACE(::testing::Message()
+                 << sizes.size() << " instances, first " << sizes[0]);
+    std::vector<std::vector<uint8_t>> parts;
+    size_t from = 0;
+    for (size_t n : sizes) {
+      parts.push_back(RelayPart(from, n));
+      from += n;
+    }
+    ASSERT_EQ(from, kRelayInfo.size());
+    std::vector<uint8_t> reply;
+    ASSERT_EQ(RespondTo(RelayedDiscover(parts), &reply), DropReason::kNone);
+    ExpectBytes(reply, kExpectedRelayedOffer);
+  }
+}
+
+TEST(ReplyKnownAnswerTest, RelayedDiscoverClassifiedWhole) {
+  const std::vector<uint8_t> frame =
+      RelayedDiscover({RelayPart(0, 255), RelayPart(255, 45)});
+  Request r;
+  ASSERT_EQ(ClassifyFrame(frame, RxMeta{}, &r), DropReason::kNone);
+  EXPECT_EQ(r.giaddr, MakeIpv4(10, 12, 0, 1));
+  EXPECT_EQ(std::vector<uint8_t>(r.relay_info.begin(), r.relay_info.end()),
+            kRelayInfo);
+  EXPECT_EQ(r.options.First(82).size(), 255u);
+  EXPECT_EQ(r.options.TotalLength(82), 300u);
 }
 
 }  // namespace
