@@ -2,11 +2,13 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <optional>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "engine/status_macros.h"
 #include "tools/arg_reader.h"
 #include "tools/policy_file.h"
@@ -64,6 +66,81 @@ absl::StatusOr<InterfaceAddress> ParseIpv4Prefix(std::string_view text,
   return out;
 }
 
+absl::StatusOr<VlanConfig> ParseVlanSpec(std::string_view text) {
+  const auto bad = [&](std::string_view why) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "VLAN \"", Sv(text), "\": ", Sv(why),
+        "; write [IFACE:]ID=ADDR/LEN[,ADDR/LEN], e.g. eth0:10=10.10.0.5/24"));
+  };
+  VlanConfig out;
+  const size_t eq = text.find('=');
+  if (eq == std::string_view::npos) return bad("no '=' and address");
+  std::string_view id = text.substr(0, eq);
+  if (const size_t colon = id.rfind(':'); colon != std::string_view::npos) {
+    out.interface = std::string(id.substr(0, colon));
+    id = id.substr(colon + 1);
+    if (out.interface.empty()) return bad("the interface name is empty");
+  }
+  int vlan = 0;
+  if (!absl::SimpleAtoi(Sv(id), &vlan) || vlan < 1 || vlan > 4094) {
+    return bad("the VLAN id is 1 to 4094");
+  }
+  out.vlan.vlan = static_cast<uint16_t>(vlan);
+  for (absl::string_view part : absl::StrSplit(Sv(text.substr(eq + 1)), ',')) {
+    const std::string_view a(part.data(), part.size());
+    if (a.find('/') == std::string_view::npos) {
+      return bad("an address needs its prefix length");
+    }
+    absl::StatusOr<InterfaceAddress> address = ParseIpv4Prefix(a, 32);
+    if (!address.ok()) {
+      const absl::string_view why = address.status().message();
+      return bad(std::string_view(why.data(), why.size()));
+    }
+    out.vlan.addresses.push_back(*address);
+  }
+  return out;
+}
+
+absl::Status CheckVlans(const DaemonConfig& config) {
+  for (size_t i = 0; i < config.vlans.size(); ++i) {
+    const VlanConfig& v = config.vlans[i];
+    if (v.vlan.vlan < 1 || v.vlan.vlan > 4094) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("VLAN ", v.vlan.vlan, ": a VLAN id is 1 to 4094"));
+    }
+    if (v.vlan.addresses.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("VLAN ", v.vlan.vlan, " has no address to answer from"));
+    }
+    const std::vector<std::string>& served = config.interfaces;
+    if (v.interface.empty() && served.size() != 1) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "VLAN ", v.vlan.vlan, ": name its interface (eth0:", v.vlan.vlan,
+          "=... or interface = \"eth0\"): ",
+          served.empty() ? "no interface is named with -i"
+                         : "several interfaces are served"));
+    }
+    if (!v.interface.empty() &&
+        std::find(served.begin(), served.end(), v.interface) == served.end()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "VLAN ", v.vlan.vlan, " is on ", v.interface,
+          ", which is not served: add it with -i or [server] interfaces"));
+    }
+    for (size_t j = 0; j < i; ++j) {
+      const VlanConfig& w = config.vlans[j];
+      if (w.vlan.vlan == v.vlan.vlan &&
+          (w.interface == v.interface || w.interface.empty() ||
+           v.interface.empty())) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("VLAN ", v.vlan.vlan, " on ",
+                         v.interface.empty() ? served.front() : v.interface,
+                         " is configured twice"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 std::string VersionText() { return absl::StrCat("pxe-pdhcp ", kVersion); }
 
 std::string UsageText() {
@@ -102,6 +179,9 @@ std::string UsageText() {
       "  -d, --debug              stay in the foreground, log every client\n"
       "  -i, --interface IF       interface to serve (repeatable; replaces\n"
       "                           the file's list)\n"
+      "      --wait-for-interfaces  start with an interface missing, or "
+      "without\n"
+      "                           IPv4; serve it once it is there\n"
       "  -l, --listen ADDR        address to answer from when the client's\n"
       "                           subnet does not pick one (default: the\n"
       "                           interface's primary address)\n"
@@ -123,6 +203,12 @@ std::string UsageText() {
       "                           the file is sent on port 4011)\n"
       "      --relay-server NET/LEN=ADDR  answer clients of relay NET from "
       "ADDR\n"
+      "      --vlan [IFACE:]ID=ADDR/LEN  serve 802.1Q VLAN ID tagged on a "
+      "trunk,\n"
+      "                           answering from ADDR (repeatable; "
+      "untagged\n"
+      "                           frames use the interface's own "
+      "addresses)\n"
       "      --offer-hold-ms MS   on interfaces with several addresses, wait "
       "up to\n"
       "                           MS for the DHCP server's offer to pick the\n"
@@ -148,6 +234,15 @@ std::string UsageText() {
       "      --interface-rate N   at most N replies a second per interface\n"
       "                           and worker (default 0 = no limit)\n"
       "      --foreground         do not daemonize (for systemd)\n"
+      "      --user NAME          once the sockets are open, run as NAME and "
+      "its\n"
+      "                           group (needs root to switch); the daemon "
+      "keeps\n"
+      "                           only CAP_NET_RAW and a system call "
+      "allow-list\n"
+      "      --no-sandbox         keep every privilege and allow every system\n"
+      "                           call (for debugging; no --user switch "
+      "either)\n"
       "      --replay FILE        run over a pcap capture instead of an "
       "interface\n"
       "      --write FILE         with --replay: write the replies to a pcap\n"
@@ -186,6 +281,8 @@ constexpr FlagSpec kFlags[] = {
     {"client-burst", 0, true},   {"client-rate", 0, true},
     {"interface-rate", 0, true}, {"replay", 0, true},
     {"write", 0, true},          {"replay-address", 0, true},
+    {"user", 0, true},           {"no-sandbox", 0, false},
+    {"vlan", 0, true},           {"wait-for-interfaces", 0, false},
 };
 
 const FlagSpec* FindFlag(std::string_view name, bool long_form) {
@@ -330,6 +427,9 @@ absl::Status ApplyServerFlag(const Flag& flag, DaemonConfig* config,
   } else if (n == "relay-server") {
     PXE_ASSIGN_OR_RETURN(RelayServerAddress relay, ParseRelayServer(v));
     policy.relay_servers.push_back(relay);
+  } else if (n == "vlan") {
+    PXE_ASSIGN_OR_RETURN(VlanConfig vlan, ParseVlanSpec(v));
+    config->vlans.push_back(std::move(vlan));
   } else {
     for (const IntSetting& setting : IntSettings()) {
       if (setting.flag == n) {
@@ -374,6 +474,15 @@ absl::Status ApplyFlags(const CommandLine& line, DaemonConfig* config) {
       config->debug = true;
     } else if (n == "foreground") {
       config->foreground = true;
+    } else if (n == "wait-for-interfaces") {
+      config->wait_for_interfaces = true;
+    } else if (n == "user") {
+      if (flag.value.empty()) {
+        return absl::InvalidArgumentError("--user needs a user name");
+      }
+      config->user = std::string(flag.value);
+    } else if (n == "no-sandbox") {
+      config->sandbox = false;
     } else if (n == "replay") {
       config->replay_path = std::string(flag.value);
     } else if (n == "write") {
@@ -450,6 +559,7 @@ absl::StatusOr<DaemonConfig> ParseCommandLine(
   PXE_RETURN_IF_ERROR(ApplyFlags(line, &config));
   PXE_RETURN_IF_ERROR(ApplyPositional(line, &config));
   PXE_RETURN_IF_ERROR(CheckReplayFlags(&config));
+  if (config.replay_path.empty()) PXE_RETURN_IF_ERROR(CheckVlans(config));
   // The file was checked where it was written; what is left is the whole
   // (a boot file at all) and what the flags changed.
   if (absl::Status s = ValidateBootPolicy(config.policy); !s.ok()) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "capture/interfaces.h"
 #include "capture/packet_ring.h"
 #include "capture/worker.h"
 #include "engine/policy.h"
@@ -40,12 +41,24 @@ struct DaemonConfig {
   bool debug = false;       // -d: foreground, log every client
   bool foreground = false;  // --foreground: do not daemonize (systemd)
   std::vector<std::string> interfaces;  // -i, repeatable
+  // A configured interface that is missing, or has no IPv4 address, at
+  // start is logged and waited for instead of fatal (--wait-for-interfaces,
+  // [server] wait_for_interfaces).
+  bool wait_for_interfaces = false;
+  // VLANs served tagged on a trunk, with our addresses on each (--vlan,
+  // [[server.vlan]]).
+  std::vector<VlanConfig> vlans;
   BootPolicy policy;     // <nbp name>, -t, -l, -b, --boot-file, ...
   WorkerOptions worker;  // --offer-hold-ms
   RingOptions ring;      // --rx-ring-frames
   // Worker threads, each with its own rings in a chaddr-keyed fan-out group
   // (--workers); 0 = one per core.
   int workers = 0;
+  // Least privilege once the sockets are open (tools/sandbox.h): the user to
+  // run as (--user, [server] user; empty: stay who started us), and whether
+  // to enter the sandbox at all (--no-sandbox: no, for debugging).
+  std::string user;
+  bool sandbox = true;
 
   // Offline mode: run the engine over a capture instead of interfaces.
   std::string replay_path;  // --replay FILE
@@ -93,6 +106,13 @@ std::optional<UefiOfferStyle> ParseUefiOfferStyle(std::string_view text);
 absl::StatusOr<RelayServerAddress> ParseRelayServer(std::string_view text);
 // "bios, uefi-ia32, ...": the names ParseArchClassName() accepts.
 std::string ArchList();
+
+// Parses --vlan's "[IFACE:]ID=ADDR/LEN[,ADDR/LEN...]".
+absl::StatusOr<VlanConfig> ParseVlanSpec(std::string_view text);
+// Checks the VLANs as a whole against the interfaces named: ids 1 to 4094,
+// one entry per interface and VLAN, an interface that is served, and one
+// named when several are.
+absl::Status CheckVlans(const DaemonConfig& config);
 
 // Parses "10.0.0.1" (host byte order result).
 absl::StatusOr<uint32_t> ParseIpv4(std::string_view text);

@@ -1,7 +1,9 @@
 #include "tools/daemon.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,9 +15,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "capture/bpf_filter.h"
-#include "capture/fanout.h"
 #include "capture/interfaces.h"
+#include "capture/netlink_follower.h"
 #include "capture/packet_ring.h"
 #include "capture/port_holder.h"
 #include "capture/worker.h"
@@ -24,6 +25,7 @@
 #include "engine/snapshot_cell.h"
 #include "engine/status_macros.h"
 #include "tools/log.h"
+#include "tools/sandbox.h"
 
 namespace pxe {
 namespace {
@@ -31,7 +33,7 @@ namespace {
 std::atomic<bool> stop_requested{false};
 
 // SIGTERM, SIGINT and SIGHUP are blocked in every thread and taken by the
-// main thread with sigtimedwait(): no handler runs inside a worker.
+// main thread from a signalfd: no handler runs inside a worker.
 sigset_t ControlSignals() {
   sigset_t set;
   sigemptyset(&set);
@@ -63,51 +65,6 @@ absl::Status Daemonize() {
     if (null > 2) close(null);
   }
   return absl::OkStatus();
-}
-
-absl::StatusOr<std::vector<InterfaceInfo>> ResolveInterfaces(
-    const DaemonConfig& config) {
-  std::vector<InterfaceInfo> out;
-  if (config.interfaces.empty()) {
-    std::vector<InterfaceInfo> usable = ListUsableInterfaces();
-    if (usable.empty()) {
-      return absl::NotFoundError(
-          "no interface is up with an IPv4 address; name one with -i");
-    }
-    log::Info(absl::StrCat("no -i given: serving ", usable.front().name));
-    out.push_back(usable.front());
-  } else {
-    for (const std::string& name : config.interfaces) {
-      PXE_ASSIGN_OR_RETURN(InterfaceInfo info, LookupInterface(name));
-      out.push_back(std::move(info));
-    }
-  }
-  if (const uint32_t l = config.policy.listen_address; l != 0) {
-    bool found = false;
-    for (InterfaceInfo& info : out) {
-      for (size_t i = 0; i < info.addresses.size(); ++i) {
-        if (info.addresses[i].address == l) {
-          found = true;
-          // -l also makes this address the interface's primary one.
-          std::swap(info.addresses[0], info.addresses[i]);
-        }
-      }
-    }
-    if (!found) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("listen address ", FormatIpv4(l),
-                       " is not on the served interfaces"));
-    }
-  }
-  return out;
-}
-
-std::string DescribeInterface(const InterfaceInfo& info) {
-  std::string out = absl::StrCat(info.name, " (", FormatMac(info.mac), ")");
-  for (const InterfaceAddress& a : info.addresses) {
-    absl::StrAppend(&out, " ", FormatIpv4(a.address), "/", a.prefix_length);
-  }
-  return out;
 }
 
 void LogClient(const Request& request, std::span<const uint8_t> reply,
@@ -145,6 +102,7 @@ std::string RestartOnlyChanges(const DaemonConfig& running,
        "rate limits");
   note(running.policy.listen_address != loaded.policy.listen_address,
        "listen address");
+  note(running.user != loaded.user, "user");
   return out;
 }
 
@@ -188,32 +146,30 @@ void Reload(const ConfigLoader& reload, const DaemonConfig& running,
 
 absl::Status RunDaemon(const DaemonConfig& config, ConfigLoader reload) {
   log::Init(/*to_syslog=*/false);
+  // Who to become, checked while errors still reach the terminal.
+  PXE_ASSIGN_OR_RETURN(const SandboxPlan sandbox,
+                       PlanSandbox(config.sandbox, config.user));
   PXE_ASSIGN_OR_RETURN(std::unique_ptr<const PolicySnapshot> first,
                        PolicySnapshot::Compile(config.policy));
-  PXE_ASSIGN_OR_RETURN(std::vector<InterfaceInfo> interfaces,
-                       ResolveInterfaces(config));
   const int workers =
       config.workers > 0
           ? config.workers
           : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   // Every socket is open before daemonizing, so start-up errors reach the
-  // terminal and the exit code.
-  std::vector<std::vector<std::unique_ptr<PacketRing>>> rings(workers);
-  for (const InterfaceInfo& info : interfaces) {
-    const std::string expression = DhcpFilterExpression(info.addresses);
-    PXE_ASSIGN_OR_RETURN(BpfProgram filter, CompileFilter(expression));
-    RingOptions options = config.ring;
-    // One fan-out group per interface, its id picked by the kernel for the
-    // first ring (never one another process uses), joined by the others.
-    options.fanout_group = workers > 1 ? kNewFanoutGroup : -1;
-    for (int w = 0; w < workers; ++w) {
-      PXE_ASSIGN_OR_RETURN(std::unique_ptr<PacketRing> ring,
-                           PacketRing::Open(info, options, filter));
-      options.fanout_group = ring->fanout_group();
-      rings[w].push_back(std::move(ring));
-    }
-    log::Info(absl::StrCat("serving ", DescribeInterface(info)));
-  }
+  // terminal and the exit code: the rings of the interfaces that are there
+  // (one per worker each, in a fan-out group), and the netlink sockets that
+  // follow the interfaces from then on.
+  PXE_ASSIGN_OR_RETURN(
+      std::unique_ptr<InterfaceFollower> interfaces,
+      InterfaceFollower::Start(
+          {.interfaces = config.interfaces,
+           .wait_for_interfaces = config.wait_for_interfaces,
+           .listen_address = config.policy.listen_address,
+           .vlans = config.vlans,
+           .ring = config.ring,
+           .workers = workers,
+           .info = [](std::string_view text) { log::Info(text); },
+           .warning = [](std::string_view text) { log::Warning(text); }}));
   absl::StatusOr<UniqueFd> port_4011 = HoldUdpPort(kPxeServerPort);
   if (!port_4011.ok()) {
     log::Warning(absl::StrCat(port_4011.status().message(),
@@ -225,16 +181,30 @@ absl::Status RunDaemon(const DaemonConfig& config, ConfigLoader reload) {
     log::Init(/*to_syslog=*/true);
   }
   BlockControlSignals();  // before any thread starts: they inherit it
+  // The main thread takes them from a signalfd, polled with the netlink
+  // socket; made here, before the system call filter (which has no
+  // signalfd()).
+  const sigset_t signals = ControlSignals();
+  UniqueFd signal_fd(signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK));
+  if (!signal_fd.valid()) return absl::InternalError("signalfd failed");
+  // Every socket is open: keep only CAP_NET_RAW, become --user, and allow
+  // only the system calls still needed. Before the first thread starts.
+  PXE_RETURN_IF_ERROR(
+      EnterSandbox(sandbox, [](std::string_view text) { log::Info(text); }));
 
   SnapshotCell<PolicySnapshot> policy(std::move(first),
                                       static_cast<size_t>(workers));
   std::vector<std::unique_ptr<Worker>> pool;
   for (int w = 0; w < workers; ++w) {
     pool.push_back(std::make_unique<Worker>(
-        &policy, static_cast<size_t>(w), std::move(rings[w]), config.worker,
+        &policy, static_cast<size_t>(w),
+        interfaces->TakeWorkerPorts(static_cast<size_t>(w)), config.worker,
         config.debug ? ClientLogFn(LogClient) : ClientLogFn(),
         [](std::string_view text) { log::Warning(text); }));
   }
+  std::vector<Worker*> mailboxes;
+  for (auto& worker : pool) mailboxes.push_back(worker.get());
+  interfaces->Attach(std::move(mailboxes));
   log::Info(absl::StrCat(VersionText(), " ready, ", workers, " worker",
                          workers > 1 ? "s" : ""));
   std::vector<absl::Status> results(workers);
@@ -242,18 +212,23 @@ absl::Status RunDaemon(const DaemonConfig& config, ConfigLoader reload) {
   for (int w = 0; w < workers; ++w) {
     threads.emplace_back([&, w] {
       results[w] = pool[w]->Run(stop_requested);
-      // One worker failing (its interface went away) stops the others.
+      // One worker failing (poll() failed) stops the others.
       if (!results[w].ok()) stop_requested.store(true);
     });
   }
-  const sigset_t signals = ControlSignals();
   while (!stop_requested.load()) {
-    const timespec tick{.tv_sec = 0, .tv_nsec = 100'000'000};
-    const int signal = sigtimedwait(&signals, nullptr, &tick);
-    if (signal == SIGHUP) {
-      Reload(reload, config, &policy);
-    } else if (signal == SIGTERM || signal == SIGINT) {
-      stop_requested.store(true);
+    pollfd fds[] = {{.fd = signal_fd.get(), .events = POLLIN},
+                    {.fd = interfaces->fd(), .events = POLLIN}};
+    poll(fds, 2, /*timeout_ms=*/100);
+    // Interface changes: also on POLLERR (events lost: it reads them all).
+    if (fds[1].revents != 0) interfaces->Process();
+    signalfd_siginfo info;
+    while (read(signal_fd.get(), &info, sizeof(info)) == sizeof(info)) {
+      if (info.ssi_signo == SIGHUP) {
+        Reload(reload, config, &policy);
+      } else if (info.ssi_signo == SIGTERM || info.ssi_signo == SIGINT) {
+        stop_requested.store(true);
+      }
     }
     policy.Reclaim();  // old snapshots, once no worker holds them
   }

@@ -7,8 +7,9 @@
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config clang libclang-rt-14-dev
-  clang-format libpcap-dev libabsl-dev libgtest-dev libgmock-dev
-  libbenchmark-dev libtomlplusplus-dev tcpdump iproute2)
+  clang-format libpcap-dev libmnl-dev libabsl-dev libgtest-dev libgmock-dev
+  libbenchmark-dev libtomlplusplus-dev libcap-dev libseccomp-dev tcpdump
+  iproute2 groff-base man-db)
 if [[ "${1:-}" == "--all" ]]; then
   packages+=(qemu-system-x86 ipxe-qemu ovmf pxelinux syslinux-common
     syslinux-efi tftpd-hpa dnsmasq-base kea-dhcp4-server udhcpc

@@ -64,7 +64,11 @@ constexpr std::string_view kServerKeys[] = {"interfaces",
                                             "busy_poll_us",
                                             "client_rate_per_minute",
                                             "client_burst",
-                                            "interface_rate_per_second"};
+                                            "interface_rate_per_second",
+                                            "wait_for_interfaces",
+                                            "user",
+                                            "vlan"};
+constexpr std::string_view kVlanKeys[] = {"interface", "id", "addresses"};
 constexpr std::string_view kAnswerKeys[] = {
     "file",           "files", "http_url", "ipxe_script", "tftp_server",
     "reply_delay_ms", "menu",  "options",  "raspberry_pi"};
@@ -222,6 +226,7 @@ class Loader {
 
   void LoadServer(const toml::node& n);
   void LoadIntSettings(const toml::table& t);
+  void LoadVlans(const toml::node& n);
   void LoadMenus(const toml::node& n);
   void LoadMenu(std::string_view name, const toml::node& n);
   void LoadItems(const toml::node& n, std::string_view owner, Menu* menu);
@@ -387,8 +392,22 @@ void Loader::LoadServer(const toml::node& n) {
       }
     }
   }
+  if (const toml::node* v = t->get("wait_for_interfaces")) {
+    if (auto wait = Bool(*v, "[server] wait_for_interfaces")) {
+      config_->wait_for_interfaces = *wait;
+    }
+  }
   if (const toml::node* v = t->get("listen")) {
     if (auto ip = Address(*v, "[server] listen")) policy_.listen_address = *ip;
+  }
+  if (const toml::node* v = t->get("user")) {
+    if (const std::string* s = String(*v, "[server] user", "\"pxe-pdhcp\"")) {
+      if (s->empty()) {
+        Error(*v, "[server] user: the user name is empty");
+      } else {
+        config_->user = *s;
+      }
+    }
   }
   if (const toml::node* v = t->get("tftp_server")) {
     server_tftp_at_ = v->source().begin;
@@ -439,7 +458,65 @@ void Loader::LoadServer(const toml::node& n) {
       }
     }
   }
+  if (const toml::node* v = t->get("vlan")) LoadVlans(*v);
   LoadIntSettings(*t);
+}
+
+void Loader::LoadVlans(const toml::node& n) {
+  constexpr std::string_view kExample =
+      "[[server.vlan]] with interface = \"eth0\", id = 10, addresses = "
+      "[\"10.10.0.5/24\"]";
+  const toml::array* list = n.as_array();
+  if (list == nullptr) {
+    Error(n, absl::StrCat("[server] vlan must be a list of tables (",
+                          Sv(kExample), "), not ", Sv(TypeName(n))));
+    return;
+  }
+  for (const toml::node& e : *list) {
+    const toml::table* t = Table(e, "[[server.vlan]]", kExample);
+    if (t == nullptr) continue;
+    CheckKeys(*t, "[[server.vlan]]", kVlanKeys);
+    VlanConfig vlan;
+    bool ok = true;
+    if (const toml::node* v = t->get("interface")) {
+      const std::string* name =
+          String(*v, "[[server.vlan]] interface", "\"eth0\"");
+      if (name != nullptr && name->empty()) {
+        Error(*v, "[[server.vlan]] interface: the name is empty");
+      }
+      ok = ok && name != nullptr && !name->empty();
+      if (ok) vlan.interface = *name;
+    }
+    if (const toml::node* v = t->get("id")) {
+      auto id = Integer(*v, "[[server.vlan]] id", 1, 4094, "1 to 4094");
+      ok = ok && id.has_value();
+      if (id) vlan.vlan.vlan = static_cast<uint16_t>(*id);
+    } else {
+      Error(e, "[[server.vlan]] needs its id = 1 to 4094");
+      ok = false;
+    }
+    if (const toml::node* v = t->get("addresses")) {
+      for (auto [text, node] :
+           StringList(*v, "[[server.vlan]] addresses", "[\"10.10.0.5/24\"]")) {
+        absl::StatusOr<InterfaceAddress> a = ParseIpv4Prefix(*text, 32);
+        if (!a.ok() || text->find('/') == std::string::npos) {
+          Error(*node, absl::StrCat("[[server.vlan]] addresses: \"", *text,
+                                    "\" is not ADDR/LEN, e.g. "
+                                    "\"10.10.0.5/24\" (our address on the "
+                                    "VLAN and its prefix length)"));
+          ok = false;
+        } else {
+          vlan.vlan.addresses.push_back(*a);
+        }
+      }
+    } else {
+      Error(e,
+            "[[server.vlan]] needs addresses = [\"ADDR/LEN\"]: ours on the "
+            "VLAN, to answer from");
+      ok = false;
+    }
+    if (ok) config_->vlans.push_back(std::move(vlan));
+  }
 }
 
 void Loader::LoadIntSettings(const toml::table& t) {

@@ -510,5 +510,46 @@ TEST(ParseIpv4PrefixTest, PrefixOrDefault) {
   }
 }
 
+TEST(ParseCommandLineTest, VlansOnATrunk) {
+  absl::StatusOr<DaemonConfig> config =
+      Parse({"-i", "eth0", "--vlan", "eth0:10=10.10.0.5/24", "--vlan",
+             "20=10.20.0.5/24,10.21.0.5/23", "pxelinux.0"});
+  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_EQ(config->vlans.size(), 2u);
+  EXPECT_EQ(config->vlans[0].interface, "eth0");
+  EXPECT_EQ(config->vlans[0].vlan.vlan, 10);
+  ASSERT_EQ(config->vlans[0].vlan.addresses.size(), 1u);
+  EXPECT_EQ(config->vlans[0].vlan.addresses[0].address, 0x0A0A0005u);
+  EXPECT_EQ(config->vlans[0].vlan.addresses[0].prefix_length, 24);
+  EXPECT_EQ(config->vlans[1].interface, "");  // the one interface served
+  EXPECT_EQ(config->vlans[1].vlan.vlan, 20);
+  ASSERT_EQ(config->vlans[1].vlan.addresses.size(), 2u);
+  EXPECT_EQ(config->vlans[1].vlan.addresses[1].address, 0x0A150005u);
+  EXPECT_EQ(config->vlans[1].vlan.addresses[1].prefix_length, 23);
+}
+
+TEST(ParseCommandLineTest, VlanMistakesAreExplained) {
+  EXPECT_THAT(ErrorOf({"-i", "eth0", "--vlan", "eth0:10", "x"}),
+              HasSubstr("no '=' and address"));
+  EXPECT_THAT(ErrorOf({"-i", "eth0", "--vlan", "eth0:4095=10.0.0.1/24", "x"}),
+              HasSubstr("the VLAN id is 1 to 4094"));
+  EXPECT_THAT(ErrorOf({"-i", "eth0", "--vlan", "eth0:0=10.0.0.1/24", "x"}),
+              HasSubstr("the VLAN id is 1 to 4094"));
+  EXPECT_THAT(ErrorOf({"-i", "eth0", "--vlan", "eth0:10=10.0.0.1", "x"}),
+              HasSubstr("an address needs its prefix length"));
+  EXPECT_THAT(ErrorOf({"-i", "eth0", "--vlan", "eth0:10=10.0.0/24", "x"}),
+              HasSubstr("VLAN \"eth0:10=10.0.0/24\""));
+  EXPECT_THAT(ErrorOf({"-i", "eth0", "--vlan", "eth1:10=10.0.0.1/24", "x"}),
+              HasSubstr("VLAN 10 is on eth1, which is not served"));
+  EXPECT_THAT(
+      ErrorOf({"-i", "eth0", "-i", "eth1", "--vlan", "10=10.0.0.1/24", "x"}),
+      HasSubstr("name its interface"));
+  EXPECT_THAT(ErrorOf({"--vlan", "10=10.0.0.1/24", "x"}),
+              HasSubstr("no interface is named with -i"));
+  EXPECT_THAT(ErrorOf({"-i", "eth0", "--vlan", "eth0:10=10.0.0.1/24", "--vlan",
+                       "10=10.0.1.1/24", "x"}),
+              HasSubstr("VLAN 10 on eth0 is configured twice"));
+}
+
 }  // namespace
 }  // namespace pxe

@@ -552,5 +552,47 @@ TEST(PolicyFileCommandLineTest, ModesAndTheirErrors) {
       HasSubstr("--offer-hold-ms is 0 to 1500"));
 }
 
+TEST(PolicyFileTest, VlansOnATrunk) {
+  absl::StatusOr<DaemonConfig> c = Load(R"(
+[server]
+interfaces = ["eth0", "eth1"]
+[[server.vlan]]
+interface = "eth0"
+id = 10
+addresses = ["10.10.0.5/24"]
+[[server.vlan]]
+interface = "eth1"
+id = 20
+addresses = ["10.20.0.5/24", "10.21.0.5/24"]
+)");
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_EQ(c->vlans.size(), 2u);
+  EXPECT_EQ(c->vlans[0].interface, "eth0");
+  EXPECT_EQ(c->vlans[0].vlan.vlan, 10);
+  ASSERT_EQ(c->vlans[0].vlan.addresses.size(), 1u);
+  EXPECT_EQ(c->vlans[0].vlan.addresses[0].address, 0x0A0A0005u);
+  EXPECT_EQ(c->vlans[1].interface, "eth1");
+  EXPECT_EQ(c->vlans[1].vlan.addresses.size(), 2u);
+}
+
+TEST(PolicyFileTest, VlanMistakesPointAtTheLine) {
+  EXPECT_THAT(ErrorOf("[server]\nvlan = 10\n"),
+              HasSubstr("t.toml:2:8: [server] vlan must be a list of tables"));
+  EXPECT_THAT(ErrorOf("[[server.vlan]]\nid = 5000\naddresses = "
+                      "[\"10.0.0.1/24\"]\n"),
+              HasSubstr("t.toml:2:6: [[server.vlan]] id is 1 to 4094"));
+  EXPECT_THAT(ErrorOf("[[server.vlan]]\naddresses = [\"10.0.0.1/24\"]\n"),
+              HasSubstr("[[server.vlan]] needs its id"));
+  EXPECT_THAT(ErrorOf("[[server.vlan]]\nid = 10\n"),
+              HasSubstr("[[server.vlan]] needs addresses"));
+  EXPECT_THAT(ErrorOf("[[server.vlan]]\nid = 10\naddresses = "
+                      "[\"10.0.0.1\"]\n"),
+              HasSubstr("t.toml:3:14: [[server.vlan]] addresses: "
+                        "\"10.0.0.1\" is not ADDR/LEN"));
+  EXPECT_THAT(ErrorOf("[[server.vlan]]\nid = 10\naddresses = "
+                      "[\"10.0.0.1/24\"]\nvid = 3\n"),
+              HasSubstr("unknown key \"vid\""));
+}
+
 }  // namespace
 }  // namespace pxe
