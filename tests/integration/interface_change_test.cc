@@ -44,20 +44,6 @@ constexpr int kRate = 1000;  // new clients a second
 // Service must be back within this, or it never came back.
 constexpr absl::Duration kServiceBound = absl::Seconds(5);
 
-// The number after "key": inside the JSON object named `section`; -1 if
-// absent.
-long JsonNumber(const std::string& json, const std::string& section,
-                const std::string& key) {
-  const size_t at = json.find("\"" + section + "\":{");
-  if (at == std::string::npos) return -1;
-  const size_t end = json.find('}', at);
-  const size_t k = json.find("\"" + key + "\":", at);
-  if (k == std::string::npos || k > end) return -1;
-  long value = -1;
-  std::sscanf(json.c_str() + k + key.size() + 3, " %ld", &value);
-  return value;
-}
-
 uint32_t Ipv4(const char* text) {
   in_addr a{};
   inet_pton(AF_INET, text, &a);
@@ -375,8 +361,8 @@ class InterfaceChangeTest : public ::testing::Test {
     }
     std::printf(
         "%s: first correct reply %.1f ms after the change began (its "
-        "commands took %.1f ms), full service after %.1f ms; %zu of %ld "
-        "clients caught mid-exchange did not boot, %ld booted after "
+        "commands took %.1f ms), full service after %.1f ms; %zu of %.0f "
+        "clients caught mid-exchange did not boot, %.0f booted after "
         "retries\n",
         what.c_str(), Ms(first), absl::ToDoubleMilliseconds(until - from),
         Ms(full), stranded.size(), JsonNumber(json_, "clients", "total"),

@@ -80,20 +80,6 @@ int RingFrames() {
   return EnvInt("PXE_OVERLOAD_RX_RING_FRAMES", kDefaultRingFrames, 32, 1 << 20);
 }
 
-// The number after "key": in the JSON object named `section` (before any
-// nested object closes); -1 if absent.
-double JsonNumber(const std::string& json, const std::string& section,
-                  const std::string& key) {
-  const size_t at = json.find("\"" + section + "\":{");
-  if (at == std::string::npos) return -1;
-  const size_t end = json.find('}', at);
-  const size_t k = json.find("\"" + key + "\":", at);
-  if (k == std::string::npos || k > end) return -1;
-  double value = -1;
-  std::sscanf(json.c_str() + k + key.size() + 3, " %lf", &value);
-  return value;
-}
-
 // "VmRSS:  1234 kB" of /proc/PID/status; -1 if unreadable.
 int64_t RssKb(pid_t pid) {
   std::ifstream status(absl::StrCat("/proc/", pid, "/status"));

@@ -25,20 +25,6 @@ constexpr int kClients = 80000;
 constexpr int kRate = 20000;
 constexpr int kReloads = 100;
 
-// The number after "key": inside the JSON object named `section`; -1 if
-// absent.
-long JsonNumber(const std::string& json, const std::string& section,
-                const std::string& key) {
-  const size_t at = json.find("\"" + section + "\":{");
-  if (at == std::string::npos) return -1;
-  const size_t end = json.find('}', at);
-  const size_t k = json.find("\"" + key + "\":", at);
-  if (k == std::string::npos || k > end) return -1;
-  long value = -1;
-  std::sscanf(json.c_str() + k + key.size() + 3, " %ld", &value);
-  return value;
-}
-
 std::string Policy(const std::string& file, const std::string& tftp) {
   return absl::StrCat("[server]\ntftp_server = \"", tftp,
                       "\"\n\n[boot]\nfile = \"", file, "\"\n");

@@ -804,4 +804,16 @@ absl::StatusOr<std::string> FindProgram(std::string_view name) {
 
 bool IsRoot() { return ::geteuid() == 0; }
 
+double JsonNumber(const std::string& json, const std::string& section,
+                  const std::string& key) {
+  const size_t at = json.find("\"" + section + "\":{");
+  if (at == std::string::npos) return -1;
+  const size_t end = json.find('}', at);
+  const size_t k = json.find("\"" + key + "\":", at);
+  if (k == std::string::npos || k > end) return -1;
+  double value = -1;
+  std::sscanf(json.c_str() + k + key.size() + 3, " %lf", &value);
+  return value;
+}
+
 }  // namespace pxe::testing

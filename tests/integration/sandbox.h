@@ -189,6 +189,11 @@ absl::StatusOr<std::string> FindProgram(std::string_view name);
 
 bool IsRoot();
 
+// The number at "section":{..."key": N...} in a one-line JSON report such as
+// pxe-storm --json prints, or -1 when it is not there.
+double JsonNumber(const std::string& json, const std::string& section,
+                  const std::string& key);
+
 }  // namespace pxe::testing
 
 #endif  // PXE_TESTS_INTEGRATION_SANDBOX_H_

@@ -19,20 +19,6 @@ namespace {
 
 constexpr int kClients = 2000;
 
-// The number after "key": at the top of the JSON object named `section`
-// (before any nested object closes); -1 if absent.
-long JsonNumber(const std::string& json, const std::string& section,
-                const std::string& key) {
-  const size_t at = json.find("\"" + section + "\":{");
-  if (at == std::string::npos) return -1;
-  const size_t end = json.find('}', at);
-  const size_t k = json.find("\"" + key + "\":", at);
-  if (k == std::string::npos || k > end) return -1;
-  long value = -1;
-  std::sscanf(json.c_str() + k + key.size() + 3, " %ld", &value);
-  return value;
-}
-
 class StormTest : public ::testing::Test {
  protected:
   void SetUp() override {
