@@ -103,12 +103,12 @@ inline std::unique_ptr<ParsedReply> ParseReply(std::span<const uint8_t> reply) {
 }
 
 // The properties of a reply towards the request it answers: a BOOTREPLY
-// with the request's xid and chaddr, option 60 PXEClient or HTTPClient, and
-// never an address (a proxy leaves that to the DHCP server). An OFFER
-// answers a DISCOVER to 67; an ACK answers a 4011 request, or a boot-server
-// request broadcast to 67 (a REQUEST for a menu item, 43.71), from the port
-// the request came to and back to the one it came from (but through a
-// relay: to the relay's port 67).
+// with the request's xid, chaddr and VLAN tag (priority bits included),
+// option 60 PXEClient or HTTPClient, and never an address (a proxy leaves that
+// to the DHCP server). An OFFER answers a DISCOVER to 67; an ACK answers a 4011
+// request, or a boot-server request broadcast to 67 (a REQUEST for a menu
+// item, 43.71), from the port the request came to and back to the one it came
+// from (but through a relay: to the relay's port 67).
 inline void CheckAnswers(const Request& request, const ParsedReply& reply) {
   const Request& back = reply.request;
   PXE_FUZZ_CHECK(reply.reason == DropReason::kServerReply);
@@ -122,6 +122,9 @@ inline void CheckAnswers(const Request& request, const ParsedReply& reply) {
   PXE_FUZZ_CHECK(IsBootClass(back.vendor_class));
   PXE_FUZZ_CHECK(IsBootClass(request.vendor_class));
   PXE_FUZZ_CHECK(back.frame.has_vlan == request.frame.has_vlan);
+  if (request.frame.has_vlan) {
+    PXE_FUZZ_CHECK(back.frame.vlan_tci == request.frame.vlan_tci);
+  }
   if (back.type == dhcp::MessageType::kAck) {
     PXE_FUZZ_CHECK(request.type != dhcp::MessageType::kDiscover);
     PXE_FUZZ_CHECK(request.on_pxe_port() || !request.boot_item.empty());

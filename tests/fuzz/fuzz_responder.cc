@@ -6,22 +6,28 @@
 //                   length (of which the low 11 bits count) and that many
 //                   bytes (or what is left). Bit 3: verify the UDP checksum
 //                   (else the kernel says it is not ready, so mutated
-//                   payloads get through); bit 4: the kernel stripped an
-//                   802.1Q tag, VLAN 5.
+//                   payloads get through); bit 4: the kernel stripped a
+//                   VLAN tag, the one op >> 5 picks in kStrippedTags (0:
+//                   VLAN 5).
 //   2               the clock moves on by a 2-byte big-endian count of ms
 //                   plus (op >> 3) * 100 us, then Tick();
 //   3               the same without Tick() (frames arrive late);
 //   4               the clock moves on to next_deadline_ns() if that lies
 //                   ahead, then Tick();
-//   5               the other policy (two compiled snapshots);
+//   5               op >> 3 == 0: the other policy (two compiled
+//                   snapshots); else, with k = (op >> 3) - 1, port k & 1
+//                   changes to variant (k >> 1) & 7 of its configuration
+//                   (Responder::UpdatePort(); see PortVariant());
 //   6               the next byte says which NextSlot() calls find a free
 //                   transmit slot: one bit per call, rotating;
 //   7               the last frame again, on port (op >> 3) & 1 (a
 //                   retransmit, or a bridge's copy).
 //
 // Port 0 has one address, port 1 two (so DISCOVERs wait in the hold queue
-// for the LAN server's OFFER); the tables are tiny so that they fill. The
-// policies have reply_delay_ms rules, MAC rules, ignore rules and a menu.
+// for the LAN server's OFFER); both serve VLAN 5 (port 1 from two addresses
+// too) and port 0 VLAN 7. The tables are tiny so that they fill. The
+// policies have reply_delay_ms rules, MAC rules, ignore rules, a VLAN rule
+// and a menu.
 //
 // Properties, after every record:
 //  - every committed reply parses back (ClassifyFrame) as a server reply, an
@@ -30,7 +36,12 @@
 //  - towards its request (fuzz::CheckAnswers()): an OFFER answers a
 //    DISCOVER and has yiaddr 0, an ACK yiaddr 0 or the client's ciaddr (a
 //    proxy never hands out addresses) and goes back to the port the request
-//    came from; same xid and chaddr;
+//    came from; same xid and chaddr; the request's VLAN tag;
+//  - a request is answered only on a network the port serves (untagged or
+//    priority-tagged: the port's addresses; tagged: a VLAN configured on
+//    it, as the port is configured when the reply goes), from one of that
+//    network's addresses, or from policy A's relay server for a relayed
+//    request;
 //  - every commit is logged as answered and counted, and nothing else is;
 //  - a client an ignore rule matches is never answered; a reply a rule
 //    delays is not sent before the delay has passed since the request came
@@ -68,6 +79,22 @@ namespace {
 constexpr uint32_t kRelayServer = MakeIpv4(10, 77, 0, 2);
 constexpr uint32_t kListenB = MakeIpv4(10, 77, 0, 2);
 
+// The tag a frame record with bit 4 says the kernel stripped.
+struct StrippedTag {
+  uint16_t tci;
+  uint16_t tpid;  // 0: the kernel does not say (802.1Q)
+};
+constexpr std::array<StrippedTag, 8> kStrippedTags = {{
+    {0x0005, 0},       // VLAN 5: served on both ports
+    {0x0000, 0},       // priority-tagged: the untagged network
+    {0x0007, 0},       // VLAN 7: port 0 only
+    {0xA005, 0},       // VLAN 5, priority 5
+    {0x0006, 0x8100},  // VLAN 6: served by port variant 5 only
+    {0x0FFE, 0x8100},  // VLAN 4094: port variant 7 only
+    {0x3000, 0x8100},  // priority 1, DEI: still untagged
+    {0x0005, 0x88A8},  // an 802.1ad S-tag: never answered
+}};
+
 constexpr ResponderOptions kOptions = {
     .offer_hold_ns = 300'000'000,
     .learn_ttl_ns = 2'000'000'000,
@@ -81,13 +108,79 @@ std::vector<ResponderPort> Ports() {
       {.name = "eth0",
        .ifindex = 2,
        .mac = {0x02, 0, 0, 0, 0, 0x02},
-       .addresses = {{MakeIpv4(10, 77, 0, 2), 24}}},
+       .addresses = {{MakeIpv4(10, 77, 0, 2), 24}},
+       .vlans = {{.vlan = 5, .addresses = {{MakeIpv4(10, 5, 0, 2), 24}}},
+                 {.vlan = 7, .addresses = {{MakeIpv4(10, 7, 0, 2), 24}}}}},
       {.name = "eth1",
        .ifindex = 3,
        .mac = {0x02, 0, 0, 0, 0, 0x03},
        .addresses = {{MakeIpv4(192, 168, 5, 1), 24},
-                     {MakeIpv4(10, 77, 0, 3), 24}}},
+                     {MakeIpv4(10, 77, 0, 3), 24}},
+       .vlans = {{.vlan = 5,
+                  .addresses = {{MakeIpv4(172, 16, 5, 1), 24},
+                                {MakeIpv4(10, 5, 0, 3), 24}}}}},
   };
+}
+
+// What an interface can become while the responder runs (the interface
+// follower's UpdatePort()): variant 0 is `port` as configured.
+ResponderPort PortVariant(size_t port, unsigned variant) {
+  ResponderPort p = Ports()[port];
+  const uint8_t host = static_cast<uint8_t>(2 + port);
+  switch (variant) {
+    case 1:  // gone
+      p.addresses.clear();
+      p.vlans.clear();
+      break;
+    case 2:  // its VLAN devices removed
+      p.vlans.clear();
+      break;
+    case 3:  // only its VLANs left
+      p.addresses.clear();
+      break;
+    case 4:  // another primary address on every network
+      std::reverse(p.addresses.begin(), p.addresses.end());
+      p.addresses.push_back({MakeIpv4(10, 44, 0, host), 24});
+      for (VlanAddresses& v : p.vlans) {
+        std::reverse(v.addresses.begin(), v.addresses.end());
+      }
+      break;
+    case 5:  // VLAN 5 renumbered, VLAN 6 added
+      for (VlanAddresses& v : p.vlans) {
+        if (v.vlan == 5) v.addresses = {{MakeIpv4(10, 66, 0, host), 24}};
+      }
+      p.vlans.push_back(
+          {.vlan = 6, .addresses = {{MakeIpv4(10, 6, 0, host), 24}}});
+      break;
+    case 6:  // another MAC address
+      p.mac[5] = static_cast<uint8_t>(p.mac[5] + 0x10);
+      break;
+    case 7:  // VLAN 4094 added
+      p.vlans.push_back(
+          {.vlan = 4094, .addresses = {{MakeIpv4(10, 94, 0, host), 24}}});
+      break;
+    default:
+      break;
+  }
+  return p;
+}
+
+// The addresses `port` answers `frame` from, as the responder is told:
+// null for a VLAN it does not serve. VLAN 0 is a priority tag only.
+const std::vector<InterfaceAddress>* NetworkOf(const ResponderPort& port,
+                                               const FrameView& frame) {
+  if (!frame.has_vlan || frame.vlan_id() == 0) return &port.addresses;
+  for (const VlanAddresses& v : port.vlans) {
+    if (v.vlan == frame.vlan_id()) return &v.addresses;
+  }
+  return nullptr;
+}
+
+bool Contains(std::span<const InterfaceAddress> network, uint32_t address) {
+  for (const InterfaceAddress& a : network) {
+    if (a.address == address) return true;
+  }
+  return false;
 }
 
 Menu InstallMenu() {
@@ -119,7 +212,8 @@ std::unique_ptr<const PolicySnapshot> Compile(BootPolicy p) {
 }
 
 // BINL-style UEFI offers; the captured clients (52:54:00:77:00:10) get the
-// menu, UEFI x64 replies wait 40 ms, one MAC is ignored.
+// menu, UEFI x64 replies wait 40 ms, one MAC is ignored, VLAN 5 has its own
+// boot file.
 std::unique_ptr<const PolicySnapshot> PolicyA() {
   BootPolicy p{.defaults = {.file = "pxelinux.0",
                             .http_url = "http://10.77.0.2/boot/ipxe.efi",
@@ -146,6 +240,9 @@ std::unique_ptr<const PolicySnapshot> PolicyA() {
                                 .options = {{.code = 209,
                                              .value = {'p', 'x', 'e', '.', 'c',
                                                        'f', 'g'}}}}});
+  p.rules.push_back({.name = "vlan-5",
+                     .match = {.vlan = {5}},
+                     .answer = {.file = "vlan5/pxelinux.0"}});
   return Compile(std::move(p));
 }
 
@@ -235,7 +332,9 @@ class Harness : public ReplySink {
              DropReason reason, std::string_view rule);
   void CheckInvariants() const;
 
-  const std::vector<ResponderPort> ports_;
+  void UpdatePort(size_t port, unsigned variant);
+
+  std::vector<ResponderPort> ports_;  // as the responder was last told
   Responder responder_;
   std::unique_ptr<Request> probe_;
   uint64_t now_ns_ = 0;
@@ -247,6 +346,7 @@ class Harness : public ReplySink {
   uint32_t slot_calls_ = 0;
   size_t slot_port_ = SIZE_MAX;
   // The last commit, until the log reports it.
+  size_t committed_port_ = SIZE_MAX;
   std::span<const uint8_t> committed_;
   std::unique_ptr<fuzz::ParsedReply> committed_reply_;
   uint64_t commits_ = 0;
@@ -260,6 +360,7 @@ void Harness::Commit(size_t port, size_t size) {
   PXE_FUZZ_CHECK(size > 0 && size <= slot_.size());
   slot_port_ = SIZE_MAX;
   ++commits_;
+  committed_port_ = port;
   committed_ = {slot_.data(), size};
   committed_reply_ = fuzz::ParseReply(committed_);
   const fuzz::ParsedReply& r = *committed_reply_;
@@ -277,11 +378,12 @@ void Harness::Commit(size_t port, size_t size) {
     PXE_FUZZ_CHECK(back.frame.udp_src == kPxeServerPort ||
                    back.frame.udp_src == kDhcpServerPort);
   }
-  // From one of the port's addresses, or one the policy names.
+  // From one of the port's addresses, or the relay server policy A names
+  // (OnLog() checks the request's network).
   const uint32_t from = back.frame.ip_src;
-  bool ours = from == kRelayServer || from == kListenB;
-  for (const InterfaceAddress& a : ports_[port].addresses) {
-    ours = ours || a.address == from;
+  bool ours = from == kRelayServer || Contains(ports_[port].addresses, from);
+  for (const VlanAddresses& v : ports_[port].vlans) {
+    ours = ours || Contains(v.addresses, from);
   }
   PXE_FUZZ_CHECK(ours);
   PXE_FUZZ_CHECK(back.server_id == from);
@@ -303,6 +405,15 @@ void Harness::OnLog(const Request& request, std::span<const uint8_t> reply,
   committed_ = {};
   fuzz::CheckAnswers(request, *committed_reply_);
   PXE_FUZZ_CHECK(!answer.ignore);
+  // Only on a network the port serves, and from there (or, relayed, from
+  // the relay server policy A names for the relay's subnet).
+  const std::vector<InterfaceAddress>* network =
+      NetworkOf(ports_[committed_port_], request.frame);
+  PXE_FUZZ_CHECK(network != nullptr);
+  const uint32_t from = committed_reply_->request.frame.ip_src;
+  PXE_FUZZ_CHECK(Contains(*network, from) ||
+                 (request.relayed() && from == kRelayServer &&
+                  responder_.policy() == GetPolicies().a.get()));
   if (answer.reply_delay_ms != 0) {
     const auto it = arrivals_.find({request.chaddr, request.xid});
     PXE_FUZZ_CHECK(it != arrivals_.end());
@@ -323,8 +434,11 @@ void Harness::OnLog(const Request& request, std::span<const uint8_t> reply,
 
 void Harness::HandleFrame(size_t port, std::span<const uint8_t> frame,
                           uint8_t op) {
+  const StrippedTag tag =
+      (op & 0x10) ? kStrippedTags[op >> 5] : StrippedTag{0, 0};
   const RxMeta meta{.vlan_valid = (op & 0x10) != 0,
-                    .vlan_tci = (op & 0x10) ? uint16_t{5} : uint16_t{0},
+                    .vlan_tci = tag.tci,
+                    .vlan_tpid = tag.tpid,
                     .udp_checksum = (op & 0x08) ? UdpChecksumStatus::kUnknown
                                                 : UdpChecksumStatus::kNotReady,
                     .timestamp_ns = now_ns_,
@@ -335,6 +449,11 @@ void Harness::HandleFrame(size_t port, std::span<const uint8_t> frame,
                           Arrival{now_ns_, generation_});
   }
   responder_.HandleFrame(port, frame, meta, now_ns_);
+}
+
+void Harness::UpdatePort(size_t port, unsigned variant) {
+  ports_[port] = PortVariant(port, variant);
+  responder_.UpdatePort(port, ports_[port]);
 }
 
 void Harness::Tick() {
@@ -409,6 +528,11 @@ void Harness::Run(std::span<const uint8_t> in) {
         break;
       }
       case 5: {
+        if ((op >> 3) != 0) {
+          const unsigned k = (op >> 3) - 1u;
+          UpdatePort(k & 1, (k >> 1) & 7);
+          break;
+        }
         const Policies& p = GetPolicies();
         responder_.SetPolicy(responder_.policy() == p.a.get() ? p.b.get()
                                                               : p.a.get());

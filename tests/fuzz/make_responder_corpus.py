@@ -26,11 +26,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 CORPUS = os.path.join(HERE, "corpus_responder")
 
 # Record opcodes (fuzz_responder.cc).
-FRAME = 0          # | port; | 0x08 verify the UDP checksum; | 0x10 VLAN 5
+FRAME = 0          # | port; | 0x08 verify the UDP checksum; | 0x10 a tag
+                   # the kernel stripped: kStrippedTags[op >> 5]
 ADVANCE_TICK = 2   # | (tenths of a ms) << 3; then ms, 16 bits
 ADVANCE = 3        # the same without Tick()
 TICK_DUE = 4
-SWAP_POLICY = 5
+SWAP_POLICY = 5    # | (1 + port + 2 * variant) << 3: UpdatePort()
 SLOTS = 6          # then the mask of free slots
 REPEAT = 7         # | port << 3
 
@@ -39,9 +40,21 @@ IGNORED = bytes([0x52, 0x54, 0x00, 0x77, 0x00, 0x66])  # policy A ignores
 SLOWEST = bytes([0x52, 0x54, 0x00, 0x77, 0x00, 0x20])  # policy B: 5 s
 
 
-def frame(raw, port=0, verify=False, vlan=False):
-    op = FRAME | port | (0x08 if verify else 0) | (0x10 if vlan else 0)
+# Indexes into fuzz_responder.cc's kStrippedTags.
+VLAN5, PRIORITY, VLAN7, VLAN5_PCP5, VLAN6, VLAN4094, PRIORITY_DEI, S_TAG = \
+    range(8)
+
+
+def frame(raw, port=0, verify=False, vlan=False, tag=VLAN5):
+    op = FRAME | port | (0x08 if verify else 0)
+    if vlan:
+        op |= 0x10 | tag << 5
     return bytes([op]) + struct.pack("!H", len(raw)) + raw
+
+
+def update_port(port, variant):
+    """Port `port` becomes fuzz_responder.cc's PortVariant(port, variant)."""
+    return bytes([SWAP_POLICY | (1 + port + 2 * variant) << 3])
 
 
 def advance(ms, tick=True, tenths=0):
@@ -180,6 +193,35 @@ def main():
           frame(relayed.build(), 1) + advance(1) + frame(relayed.build(), 0) +
           advance(50) + bytes([SWAP_POLICY]) + frame(relayed.build(), 1) +
           advance(1))
+
+    # The networks a port serves: VLAN 5 on both ports (port 1 from two
+    # addresses, so the DISCOVER is held), VLAN 7 on port 0 only, VLAN 0 and
+    # the priority bits, a VLAN served nowhere and an S-tag. One client per
+    # frame, so that the duplicate filter lets each through.
+    script = b""
+    for n, (port, tag) in enumerate(
+            ((0, VLAN5), (0, VLAN7), (1, VLAN7), (0, VLAN6), (0, PRIORITY),
+             (1, VLAN5_PCP5), (0, PRIORITY_DEI), (0, S_TAG), (1, VLAN5))):
+        mac = bytes([0x52, 0x54, 0x00, 0x05, 0x00, n])
+        script += frame(with_client(bios_discover, mac), port, vlan=True,
+                        tag=tag) + advance(1)
+    write("vlan-networks", script + advance(350) + advance(1))
+
+    # Interfaces change while the responder runs: a DISCOVER held on
+    # VLAN 5 when port 1's VLANs go, another primary address, a port gone,
+    # a new MAC, VLANs 6 and 4094 added.
+    def client(n):
+        return with_client(bios_discover, bytes([0x52, 0x54, 0, 6, 0, n]))
+    write("vlan-port-updates",
+          frame(client(0), 1, vlan=True) + advance(10) + update_port(1, 2) +
+          advance(350) + update_port(1, 0) +
+          frame(client(1), 1, vlan=True) + update_port(1, 4) + advance(350) +
+          update_port(0, 1) + frame(client(2), 0) + advance(1) +
+          update_port(0, 6) + frame(client(3), 0) + advance(1) +
+          update_port(0, 5) + frame(client(4), 0, vlan=True, tag=VLAN6) +
+          advance(1) + update_port(0, 7) +
+          frame(client(5), 0, vlan=True, tag=VLAN4094) + advance(1) +
+          update_port(0, 3) + frame(client(6), 0) + advance(1))
 
     # The clock jumps past the timing wheel (8.2 s) without Tick(), while a
     # frame waits, and frames keep coming.

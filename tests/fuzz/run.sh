@@ -4,7 +4,8 @@
 #   tests/fuzz/run.sh BUILD_DIR SECONDS [FUZZER] [extra libFuzzer flags...]
 #
 # FUZZER is fuzz_frame (the default), fuzz_responder or fuzz_config; each
-# has its seed corpus, dictionary and input size limit here. BUILD_DIR is a
+# has its seed corpus, dictionary and input size limit here (and the crash
+# inputs kept in regressions/FUZZER/ join the seeds). BUILD_DIR is a
 # build configured with clang++ and -DPXE_FUZZ=ON, with that target built.
 # The seed corpus is copied to a temporary directory, which is removed
 # after a clean run unless FUZZ_KEEP=1 (then the new inputs can be merged
@@ -55,6 +56,10 @@ compgen -G "$here/$seeds/*" > /dev/null ||
 work=$(mktemp -d "${TMPDIR:-/tmp}/$name.XXXXXX")
 mkdir -p "$work/corpus" "$work/artifacts"
 cp "$here/$seeds"/* "$work/corpus/"
+# The inputs that once found a bug are seeds too.
+if compgen -G "$here/regressions/$name/*" > /dev/null; then
+  cp "$here/regressions/$name"/* "$work/corpus/"
+fi
 artifacts="$build_dir/fuzz-artifacts/$name"
 
 # Every sanitizer report is fatal, so libFuzzer saves the input; UBSan
