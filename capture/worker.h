@@ -83,6 +83,9 @@ class Worker : private ReplySink {
   // worker has stopped.
   RingStats ring_stats();
   size_t held() const { return responder_.held(); }
+  // Turns of the loop so far: it moves at least every 200 ms while the
+  // worker is healthy, idle or not (the watchdog watches it).
+  uint64_t turns() const { return turns_.load(std::memory_order_relaxed); }
 
  private:
   // ReplySink: the transmit rings.
@@ -119,6 +122,7 @@ class Worker : private ReplySink {
   std::atomic<bool> mail_{false};
   UniqueFd wake_;
   NoticeFn notice_;
+  std::atomic<uint64_t> turns_{0};  // written by the worker only
 };
 
 // CLOCK_MONOTONIC in nanoseconds.

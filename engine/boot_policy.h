@@ -176,6 +176,9 @@ struct Rule {
   RuleMatch match;
   RuleAction action = RuleAction::kAnswer;
   BootAnswer answer;
+  // log = true: every decision this rule makes is logged (one line each),
+  // also when the daemon logs at the normal level.
+  bool log = false;
   SourceLocation where;
 };
 

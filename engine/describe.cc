@@ -10,6 +10,16 @@
 namespace pxe {
 namespace {
 
+std::string Hex(std::span<const uint8_t> bytes) {
+  std::string out;
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    absl::StrAppend(&out, i ? " " : "", absl::StrFormat("%02x", bytes[i]));
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string_view MessageTypeName(dhcp::MessageType type) {
   switch (type) {
     case dhcp::MessageType::kDiscover:
@@ -33,8 +43,7 @@ std::string_view MessageTypeName(dhcp::MessageType type) {
   }
 }
 
-// A field as printable text, up to its first NUL; other bytes escaped.
-std::string Printable(std::span<const uint8_t> bytes) {
+std::string PrintableText(std::span<const uint8_t> bytes) {
   std::string out;
   for (uint8_t c : bytes) {
     if (c == 0) break;
@@ -46,16 +55,6 @@ std::string Printable(std::span<const uint8_t> bytes) {
   }
   return out;
 }
-
-std::string Hex(std::span<const uint8_t> bytes) {
-  std::string out;
-  for (size_t i = 0; i < bytes.size(); ++i) {
-    absl::StrAppend(&out, i ? " " : "", absl::StrFormat("%02x", bytes[i]));
-  }
-  return out;
-}
-
-}  // namespace
 
 std::string FormatIpv4(uint32_t ip) {
   return absl::StrFormat("%u.%u.%u.%u", ip >> 24, (ip >> 16) & 0xFF,
@@ -95,10 +94,8 @@ std::string DescribeRequest(const Request& r) {
   return out;
 }
 
-// The items of a PXE boot menu (option 43 sub-option 9) as
-// ' menu ["label" type 32769, ...]', or empty.
-std::string DescribeMenu(std::span<const uint8_t> vendor) {
-  std::string out;
+std::vector<MenuItemText> MenuItems(std::span<const uint8_t> vendor) {
+  std::vector<MenuItemText> out;
   size_t i = 0;
   while (i + 2 <= vendor.size() && vendor[i] != dhcp::kEnd) {
     const uint8_t code = vendor[i];
@@ -107,17 +104,31 @@ std::string DescribeMenu(std::span<const uint8_t> vendor) {
     if (code == dhcp::kPxeBootMenu) {
       std::span<const uint8_t> items = vendor.subspan(i + 2, length);
       while (items.size() >= 3 && items.size() >= 3u + items[2]) {
-        absl::StrAppend(&out, out.empty() ? " menu [" : ", ", "\"",
-                        Printable(items.subspan(3, items[2])), "\" type ",
-                        LoadBe16(items.data()));
+        out.push_back({.label = PrintableText(items.subspan(3, items[2])),
+                       .type = LoadBe16(items.data())});
         items = items.subspan(3 + items[2]);
       }
-      if (!out.empty()) out += "]";
     }
     i += 2 + length;
   }
   return out;
 }
+
+namespace {
+
+// The items of a PXE boot menu as ' menu ["label" type 32769, ...]', or
+// empty.
+std::string DescribeMenu(std::span<const uint8_t> vendor) {
+  std::string out;
+  for (const MenuItemText& item : MenuItems(vendor)) {
+    absl::StrAppend(&out, out.empty() ? " menu [" : ", ", "\"", item.label,
+                    "\" type ", item.type);
+  }
+  if (!out.empty()) out += "]";
+  return out;
+}
+
+}  // namespace
 
 std::string DescribeReply(std::span<const uint8_t> frame) {
   Request r;
@@ -136,14 +147,14 @@ std::string DescribeReply(std::span<const uint8_t> frame) {
   if (r.broadcast) absl::StrAppend(&out, " broadcast");
   if (r.server_id)
     absl::StrAppend(&out, " server-id ", FormatIpv4(r.server_id));
-  absl::StrAppend(&out, " class \"", Printable(r.vendor_class), "\"");
-  const std::string sname = Printable(r.bootp.sname());
+  absl::StrAppend(&out, " class \"", PrintableText(r.vendor_class), "\"");
+  const std::string sname = PrintableText(r.bootp.sname());
   if (!sname.empty()) absl::StrAppend(&out, " sname \"", sname, "\"");
-  const std::string file = Printable(r.bootp.file());
+  const std::string file = PrintableText(r.bootp.file());
   if (!file.empty()) absl::StrAppend(&out, " file \"", file, "\"");
   std::span<const uint8_t> opt67 = r.options.First(dhcp::kBootFileName);
   if (!opt67.empty())
-    absl::StrAppend(&out, " option-67 \"", Printable(opt67), "\"");
+    absl::StrAppend(&out, " option-67 \"", PrintableText(opt67), "\"");
   std::span<const uint8_t> vendor = r.options.First(dhcp::kVendorSpecific);
   if (r.options.Has(dhcp::kVendorSpecific)) {
     absl::StrAppend(&out, " option-43 [", Hex(vendor), "]",
@@ -151,7 +162,7 @@ std::string DescribeReply(std::span<const uint8_t> frame) {
   }
   std::span<const uint8_t> opt66 = r.options.First(dhcp::kTftpServerName);
   if (!opt66.empty()) {
-    absl::StrAppend(&out, " option-66 \"", Printable(opt66), "\"");
+    absl::StrAppend(&out, " option-66 \"", PrintableText(opt66), "\"");
   }
   if (r.frame.has_vlan) absl::StrAppend(&out, " vlan ", r.frame.vlan_id());
   return out;

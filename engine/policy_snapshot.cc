@@ -296,6 +296,7 @@ PolicySnapshot::PolicySnapshot(BootPolicy policy) : policy_(std::move(policy)) {
     ResolvedAnswer a = Resolve(rule.answer, policy_.defaults, policy_);
     a.rule_name = rule.name;
     a.ignore = rule.action == RuleAction::kIgnore;
+    a.log = rule.log;
     rules_.push_back(std::move(a));
   }
   matcher_ = RuleMatcher(policy_.rules);

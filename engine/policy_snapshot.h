@@ -23,6 +23,7 @@ namespace pxe {
 struct ResolvedAnswer {
   std::string_view rule_name;                         // empty for the defaults
   bool ignore = false;                                // action = "ignore"
+  bool log = false;                                   // log = true
   std::array<std::string, kArchClassCount> pxe_file;  // empty: none
   std::array<std::string, kArchClassCount> http_url;  // empty: none
   std::string ipxe_script;

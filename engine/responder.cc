@@ -70,10 +70,17 @@ const std::vector<InterfaceAddress>* Responder::NetworkOf(
               .addresses;
 }
 
-void Responder::Record(const Request& request, std::span<const uint8_t> reply,
-                       DropReason reason, std::string_view rule) {
+void Responder::Record(size_t port, std::span<const uint8_t> reply,
+                       DropReason reason, const ResolvedAnswer* answer) {
   counters_.Count(reason);
-  if (client_log_) client_log_(request, reply, reason, rule);
+  if (client_log_ &&
+      (options_.log_every_decision || (answer != nullptr && answer->log))) {
+    client_log_({.request = *request_,
+                 .interface = ports_[port].name,
+                 .reply = reply,
+                 .reason = reason,
+                 .answer = answer});
+  }
 }
 
 void Responder::HandleFrame(size_t port, std::span<const uint8_t> frame,
@@ -97,7 +104,7 @@ void Responder::HandleFrame(size_t port, std::span<const uint8_t> frame,
   if (d != DropReason::kNone) {
     // Requests that are not ours are the common case: log only boot clients.
     if (r.kind != ClientKind::kNotBooting) {
-      Record(r, {}, d);
+      Record(port, {}, d);
     } else {
       counters_.Count(d);
     }
@@ -105,7 +112,7 @@ void Responder::HandleFrame(size_t port, std::span<const uint8_t> frame,
   }
   if (duplicates_.SeenRecently(r.chaddr, r.xid, static_cast<uint8_t>(r.type),
                                r.frame.udp_dst, now_ns)) {
-    Record(r, {}, DropReason::kDuplicate);
+    Record(port, {}, DropReason::kDuplicate);
     return;
   }
   if (!WithinRateLimits(port, now_ns)) return;
@@ -118,7 +125,7 @@ void Responder::HandleFrame(size_t port, std::span<const uint8_t> frame,
                      now_ns + options_.offer_hold_ns, &replaced)) {
       // Answering now would guess the client's subnet: count it, say so
       // once until the queue drains, and let the firmware retry.
-      Record(r, {}, DropReason::kHoldQueueFull);
+      Record(port, {}, DropReason::kHoldQueueFull);
       if (!warned_hold_full_ && notice_) {
         notice_(absl::StrCat(
             "hold queue full (", holds_.capacity(),
@@ -146,7 +153,7 @@ bool Responder::WithinRateLimits(size_t port, uint64_t now_ns) {
     d = DropReason::kInterfaceRateLimited;
   }
   if (d == DropReason::kNone) return true;
-  Record(r, {}, d);
+  Record(port, {}, d);
   ++rate_suppressed_;
   if (notice_ &&
       (rate_notice_ns_ == 0 || now_ns - rate_notice_ns_ >= 60'000'000'000)) {
@@ -224,7 +231,7 @@ void Responder::Reply(size_t port, std::span<const uint8_t> frame,
   const ResponderPort& p = ports_[port];
   const std::vector<InterfaceAddress>* network = NetworkOf(port, request.frame);
   if (network == nullptr) {  // held, then the port's VLANs changed
-    Record(request, {}, DropReason::kVlanNotServed);
+    Record(port, {}, DropReason::kVlanNotServed);
     return;
   }
   const ServerContext context{
@@ -239,30 +246,30 @@ void Responder::Reply(size_t port, std::span<const uint8_t> frame,
   if (DropReason d =
           DecideWith(request, answer, policy_->policy(), context, &plan);
       d != DropReason::kNone) {
-    Record(request, {}, d, answer.rule_name);
+    Record(port, {}, d, &answer);
     return;
   }
   if (answer.reply_delay_ms != 0 && !delay_done) {
     if (!holds_.Hold(frame, meta, request.chaddr, static_cast<uint32_t>(port),
                      HoldQueue::Kind::kDelay, now_ns,
                      now_ns + uint64_t{answer.reply_delay_ms} * 1'000'000)) {
-      Record(request, {}, DropReason::kHoldQueueFull, answer.rule_name);
+      Record(port, {}, DropReason::kHoldQueueFull, &answer);
     }
     return;
   }
   const std::span<uint8_t> slot = sink_->NextSlot(port);
   if (slot.empty()) {
-    Record(request, {}, DropReason::kTxRingFull, answer.rule_name);
+    Record(port, {}, DropReason::kTxRingFull, &answer);
     return;
   }
   DropReason why = DropReason::kNone;
   const size_t size = CraftReply(request, plan, context, slot, &why);
   if (size == 0) {
-    Record(request, {}, why, answer.rule_name);
+    Record(port, {}, why, &answer);
     return;
   }
   sink_->Commit(port, size);
-  Record(request, slot.first(size), DropReason::kNone, answer.rule_name);
+  Record(port, slot.first(size), DropReason::kNone, &answer);
 }
 
 void Responder::Tick(uint64_t now_ns) {

@@ -78,14 +78,25 @@ struct ResponderOptions {
   size_t client_table_capacity = 16384;
   // Replies per second per interface and worker (0: no limit).
   uint32_t interface_per_second = 0;
+  // Log every boot client's decision (--log-level debug), not only those of
+  // rules with log = true.
+  bool log_every_decision = false;
 };
 
-// Called for every request answered or dropped, with the reply (empty when
-// dropped) and the rule that decided it (empty: the defaults, or none).
-// Set only when debug logging is on: it allocates.
-using ClientLogFn =
-    std::function<void(const Request& request, std::span<const uint8_t> reply,
-                       DropReason reason, std::string_view rule)>;
+// One decision about a boot client's request, for the decision log.
+struct Decision {
+  const Request& request;
+  std::string_view interface;      // the port's interface name
+  std::span<const uint8_t> reply;  // the frame sent; empty when dropped
+  DropReason reason;               // kNone: answered
+  // The rule's answer (or the defaults') that decided; null when the request
+  // was dropped before any was consulted (a duplicate, a rate limit, ...).
+  const ResolvedAnswer* answer;
+};
+// Called for the decisions to log: every one with
+// ResponderOptions::log_every_decision, else those of rules with log = true.
+// It allocates: logging is not free, and is the operator's choice.
+using ClientLogFn = std::function<void(const Decision& decision)>;
 // One-off notices (e.g. a DHCP server that sends PXEClient itself).
 using NoticeFn = std::function<void(std::string_view text)>;
 
@@ -132,8 +143,10 @@ class Responder {
   // released after its delay is not delayed again.
   void Reply(size_t port, std::span<const uint8_t> frame, const RxMeta& meta,
              uint64_t now_ns, bool delay_done);
-  void Record(const Request& request, std::span<const uint8_t> reply,
-              DropReason reason, std::string_view rule = {});
+  // Counts the decision about request_ (received on `port`) and logs it
+  // when asked to; `answer` is the rule's (or the defaults') that decided.
+  void Record(size_t port, std::span<const uint8_t> reply, DropReason reason,
+              const ResolvedAnswer* answer = nullptr);
   void Released(const HoldQueue::Held& held, uint64_t now_ns);
 
   std::vector<ResponderPort> ports_;

@@ -176,7 +176,9 @@ std::string UsageText() {
       "                           vendor_class user_class uuid interface vlan\n"
       "                           circuit_id remote_id port (67|4011) type\n"
       "                           (discover|request)\n"
-      "  -d, --debug              stay in the foreground, log every client\n"
+      "  -d, --debug              stay in the foreground, log every "
+      "decision\n"
+      "                           (--foreground --log-level debug)\n"
       "  -i, --interface IF       interface to serve (repeatable; replaces\n"
       "                           the file's list)\n"
       "      --wait-for-interfaces  start with an interface missing, or "
@@ -234,6 +236,10 @@ std::string UsageText() {
       "      --interface-rate N   at most N replies a second per interface\n"
       "                           and worker (default 0 = no limit)\n"
       "      --foreground         do not daemonize (for systemd)\n"
+      "      --log-level LEVEL    debug (every boot client's decision), info\n"
+      "                           (the default), warning or error\n"
+      "      --log-format FORMAT  text (the default; decisions as key=value)\n"
+      "                           or json (one object a line)\n"
       "      --user NAME          once the sockets are open, run as NAME and "
       "its\n"
       "                           group (needs root to switch); the daemon "
@@ -283,6 +289,7 @@ constexpr FlagSpec kFlags[] = {
     {"write", 0, true},          {"replay-address", 0, true},
     {"user", 0, true},           {"no-sandbox", 0, false},
     {"vlan", 0, true},           {"wait-for-interfaces", 0, false},
+    {"log-level", 0, true},      {"log-format", 0, true},
 };
 
 const FlagSpec* FindFlag(std::string_view name, bool long_form) {
@@ -483,6 +490,21 @@ absl::Status ApplyFlags(const CommandLine& line, DaemonConfig* config) {
       config->user = std::string(flag.value);
     } else if (n == "no-sandbox") {
       config->sandbox = false;
+    } else if (n == "log-level") {
+      const std::optional<log::Level> level = log::ParseLevel(flag.value);
+      if (!level) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--log-level is debug, info, warning or error, not \"",
+                         Sv(flag.value), "\""));
+      }
+      config->log_level = *level;
+    } else if (n == "log-format") {
+      const std::optional<log::Format> format = log::ParseFormat(flag.value);
+      if (!format) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "--log-format is text or json, not \"", Sv(flag.value), "\""));
+      }
+      config->log_format = *format;
     } else if (n == "replay") {
       config->replay_path = std::string(flag.value);
     } else if (n == "write") {
@@ -495,7 +517,12 @@ absl::Status ApplyFlags(const CommandLine& line, DaemonConfig* config) {
       PXE_RETURN_IF_ERROR(ApplyBootFlag(flag, &config->policy.defaults));
     }
   }
-  if (config->debug) config->foreground = true;
+  if (config->debug) {
+    config->foreground = true;
+    config->log_level = log::Level::kDebug;
+  }
+  config->worker.responder.log_every_decision =
+      config->log_level == log::Level::kDebug;
   return absl::OkStatus();
 }
 

@@ -17,6 +17,7 @@
 #include "capture/packet_ring.h"
 #include "capture/worker.h"
 #include "engine/policy.h"
+#include "tools/log.h"
 
 namespace pxe {
 
@@ -38,8 +39,13 @@ struct DaemonConfig {
   // --explain's client description: "mac=...", "arch=...", ...
   std::vector<std::string> explain_fields;
 
-  bool debug = false;       // -d: foreground, log every client
+  bool debug = false;       // -d: foreground, --log-level debug
   bool foreground = false;  // --foreground: do not daemonize (systemd)
+  // --log-level, [server] log_level: debug logs every boot client's
+  // decision; warning and error leave out the lines below them.
+  log::Level log_level = log::Level::kInfo;
+  // --log-format, [server] log_format: text, or one JSON object a line.
+  log::Format log_format = log::Format::kText;
   std::vector<std::string> interfaces;  // -i, repeatable
   // A configured interface that is missing, or has no IPv4 address, at
   // start is logged and waited for instead of fatal (--wait-for-interfaces,

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -20,12 +21,13 @@
 #include "capture/packet_ring.h"
 #include "capture/port_holder.h"
 #include "capture/worker.h"
-#include "engine/describe.h"
 #include "engine/policy_snapshot.h"
 #include "engine/snapshot_cell.h"
 #include "engine/status_macros.h"
+#include "tools/decision_log.h"
 #include "tools/log.h"
 #include "tools/sandbox.h"
+#include "tools/service_notify.h"
 
 namespace pxe {
 namespace {
@@ -67,19 +69,6 @@ absl::Status Daemonize() {
   return absl::OkStatus();
 }
 
-void LogClient(const Request& request, std::span<const uint8_t> reply,
-               DropReason reason, std::string_view rule) {
-  const std::string by =
-      rule.empty() ? std::string() : absl::StrCat(" [rule ", Sv(rule), "]");
-  if (reason == DropReason::kNone) {
-    log::Info(absl::StrCat(DescribeRequest(request), " => ",
-                           DescribeReply(reply), by));
-  } else {
-    log::Info(absl::StrCat(DescribeRequest(request),
-                           " => no reply: ", Sv(DropReasonText(reason)), by));
-  }
-}
-
 // What a reload cannot change in a running daemon, by name, if it differs.
 std::string RestartOnlyChanges(const DaemonConfig& running,
                                const DaemonConfig& loaded) {
@@ -103,12 +92,15 @@ std::string RestartOnlyChanges(const DaemonConfig& running,
   note(running.policy.listen_address != loaded.policy.listen_address,
        "listen address");
   note(running.user != loaded.user, "user");
+  note(running.log_level != loaded.log_level ||
+           running.log_format != loaded.log_format,
+       "logging");
   return out;
 }
 
 // SIGHUP: load, compile and publish, or keep the running policy.
-void Reload(const ConfigLoader& reload, const DaemonConfig& running,
-            SnapshotCell<PolicySnapshot>* cell) {
+void LoadAndPublish(const ConfigLoader& reload, const DaemonConfig& running,
+                    SnapshotCell<PolicySnapshot>* cell) {
   if (!reload) {
     log::Warning("SIGHUP: nothing to reload (no configuration file)");
     return;
@@ -142,10 +134,59 @@ void Reload(const ConfigLoader& reload, const DaemonConfig& running,
   log::Info(message);
 }
 
+// Reload, with systemd told: RELOADING=1 until the new policy (or the old
+// one, when the file does not load) is in effect.
+void Reload(const ConfigLoader& reload, const DaemonConfig& running,
+            SnapshotCell<PolicySnapshot>* cell) {
+  service::NotifyReloading();
+  LoadAndPublish(reload, running, cell);
+  service::NotifyReady("serving");
+}
+
+// The watchdog: told we are alive every half WatchdogSec= while every worker
+// made progress since the last time; a stuck worker stops it, and systemd
+// restarts the service.
+class Watchdog {
+ public:
+  explicit Watchdog(std::span<const std::unique_ptr<Worker>> workers)
+      : workers_(workers), interval_ns_(service::WatchdogIntervalNs() / 2) {
+    if (interval_ns_ != 0) {
+      log::Info(absl::StrCat("systemd watchdog: every ",
+                             interval_ns_ / 1'000'000,
+                             " ms while every worker makes progress"));
+    }
+  }
+
+  void Check(uint64_t now_ns) {
+    if (interval_ns_ == 0 || now_ns - last_ns_ < interval_ns_) return;
+    last_ns_ = now_ns;
+    std::vector<uint64_t> turns;
+    for (const auto& worker : workers_) turns.push_back(worker->turns());
+    const std::vector<size_t> stalled = watch_.Stalled(turns);
+    if (stalled.empty()) {
+      service::NotifyWatchdog();
+      warned_ = false;
+    } else if (!warned_) {
+      warned_ = true;
+      log::Error(absl::StrCat(
+          "worker ", stalled.front(), " has made no progress for ",
+          interval_ns_ / 1'000'000,
+          " ms: the systemd watchdog is no longer told we are alive"));
+    }
+  }
+
+ private:
+  std::span<const std::unique_ptr<Worker>> workers_;
+  uint64_t interval_ns_;
+  uint64_t last_ns_ = 0;
+  service::ProgressWatch watch_;
+  bool warned_ = false;
+};
+
 }  // namespace
 
 absl::Status RunDaemon(const DaemonConfig& config, ConfigLoader reload) {
-  log::Init(/*to_syslog=*/false);
+  log::Init(/*to_syslog=*/false, config.log_level, config.log_format);
   // Who to become, checked while errors still reach the terminal.
   PXE_ASSIGN_OR_RETURN(const SandboxPlan sandbox,
                        PlanSandbox(config.sandbox, config.user));
@@ -178,7 +219,7 @@ absl::Status RunDaemon(const DaemonConfig& config, ConfigLoader reload) {
 
   if (!config.foreground) {
     PXE_RETURN_IF_ERROR(Daemonize());
-    log::Init(/*to_syslog=*/true);
+    log::Init(/*to_syslog=*/true, config.log_level, config.log_format);
   }
   BlockControlSignals();  // before any thread starts: they inherit it
   // The main thread takes them from a signalfd, polled with the netlink
@@ -199,23 +240,30 @@ absl::Status RunDaemon(const DaemonConfig& config, ConfigLoader reload) {
     pool.push_back(std::make_unique<Worker>(
         &policy, static_cast<size_t>(w),
         interfaces->TakeWorkerPorts(static_cast<size_t>(w)), config.worker,
-        config.debug ? ClientLogFn(LogClient) : ClientLogFn(),
-        [](std::string_view text) { log::Warning(text); }));
+        ClientLogFn(LogDecision),
+        [](std::string_view text) { log::Notice(text); }));
   }
   std::vector<Worker*> mailboxes;
   for (auto& worker : pool) mailboxes.push_back(worker.get());
   interfaces->Attach(std::move(mailboxes));
-  log::Info(absl::StrCat(VersionText(), " ready, ", workers, " worker",
-                         workers > 1 ? "s" : ""));
+  const std::string ready = absl::StrCat(VersionText(), " ready, ", workers,
+                                         " worker", workers > 1 ? "s" : "");
+  log::Info(ready);
   std::vector<absl::Status> results(workers);
   std::vector<std::thread> threads;
   for (int w = 0; w < workers; ++w) {
     threads.emplace_back([&, w] {
+      // "pxe-worker-0", ... in top -H and ps -L, and for a debugger.
+      pthread_setname_np(pthread_self(),
+                         absl::StrCat("pxe-worker-", w).c_str());
       results[w] = pool[w]->Run(stop_requested);
       // One worker failing (poll() failed) stops the others.
       if (!results[w].ok()) stop_requested.store(true);
     });
   }
+  // Every ring is open and every worker runs.
+  service::NotifyReady(ready);
+  Watchdog watchdog(pool);
   while (!stop_requested.load()) {
     pollfd fds[] = {{.fd = signal_fd.get(), .events = POLLIN},
                     {.fd = interfaces->fd(), .events = POLLIN}};
@@ -231,7 +279,11 @@ absl::Status RunDaemon(const DaemonConfig& config, ConfigLoader reload) {
       }
     }
     policy.Reclaim();  // old snapshots, once no worker holds them
+    const uint64_t now = MonotonicNowNs();
+    log::FlushSuppressed(now);
+    watchdog.Check(now);
   }
+  service::NotifyStopping();
   for (std::thread& t : threads) t.join();
 
   Counters total;

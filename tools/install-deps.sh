@@ -7,7 +7,7 @@
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config clang libclang-rt-14-dev
-  clang-format libpcap-dev libmnl-dev libabsl-dev libgtest-dev libgmock-dev
+  clang-format libpcap-dev libmnl-dev libsystemd-dev libabsl-dev libgtest-dev libgmock-dev
   libbenchmark-dev libtomlplusplus-dev libcap-dev libseccomp-dev tcpdump
   iproute2 groff-base man-db)
 if [[ "${1:-}" == "--all" ]]; then

@@ -67,12 +67,14 @@ constexpr std::string_view kServerKeys[] = {"interfaces",
                                             "interface_rate_per_second",
                                             "wait_for_interfaces",
                                             "user",
-                                            "vlan"};
+                                            "vlan",
+                                            "log_level",
+                                            "log_format"};
 constexpr std::string_view kVlanKeys[] = {"interface", "id", "addresses"};
 constexpr std::string_view kAnswerKeys[] = {
     "file",           "files", "http_url", "ipxe_script", "tftp_server",
     "reply_delay_ms", "menu",  "options",  "raspberry_pi"};
-constexpr std::string_view kRuleKeys[] = {"name", "match", "action"};
+constexpr std::string_view kRuleKeys[] = {"name", "match", "action", "log"};
 constexpr std::string_view kMatchKeys[] = {
     "mac",  "subnet",    "arch", "vendor_class", "user_class",
     "uuid", "interface", "vlan", "circuit_id",   "remote_id"};
@@ -409,6 +411,28 @@ void Loader::LoadServer(const toml::node& n) {
       }
     }
   }
+  if (const toml::node* v = t->get("log_level")) {
+    if (const std::string* s = String(*v, "[server] log_level", "\"info\"")) {
+      if (auto level = log::ParseLevel(*s)) {
+        config_->log_level = *level;
+      } else {
+        Error(*v, absl::StrCat("[server] log_level is \"debug\", \"info\", "
+                               "\"warning\" or \"error\", not \"",
+                               *s, "\""));
+      }
+    }
+  }
+  if (const toml::node* v = t->get("log_format")) {
+    if (const std::string* s = String(*v, "[server] log_format", "\"json\"")) {
+      if (auto format = log::ParseFormat(*s)) {
+        config_->log_format = *format;
+      } else {
+        Error(*v, absl::StrCat("[server] log_format is \"text\" or "
+                               "\"json\", not \"",
+                               *s, "\""));
+      }
+    }
+  }
   if (const toml::node* v = t->get("tftp_server")) {
     server_tftp_at_ = v->source().begin;
     if (auto ip = Address(*v, "[server] tftp_server")) {
@@ -713,6 +737,9 @@ void Loader::LoadRule(const toml::table& t, size_t index) {
                                *s, "\""));
       }
     }
+  }
+  if (const toml::node* v = t.get("log")) {
+    rule.log = Bool(*v, absl::StrCat(owner, " log")).value_or(false);
   }
   LoadAnswer(t, owner, &rule.answer);
   if (rule.action == RuleAction::kIgnore) {

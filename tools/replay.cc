@@ -56,30 +56,33 @@ absl::StatusOr<Counters> RunReplay(const DaemonConfig& config,
   std::map<RequestKey, size_t> frame_of;
   size_t index = 0;
   bool logged = false;
-  auto log = [&](const Request& request, std::span<const uint8_t> reply,
-                 DropReason reason, std::string_view rule) {
+  auto log = [&](const Decision& d) {
     logged = true;
-    auto it = frame_of.find(KeyOf(request));
+    auto it = frame_of.find(KeyOf(d.request));
     const size_t n = it != frame_of.end() ? it->second : index;
     const std::string by =
-        rule.empty() ? std::string() : " [rule " + std::string(rule) + "]";
-    if (reason == DropReason::kNone) {
+        d.answer == nullptr || d.answer->rule_name.empty()
+            ? std::string()
+            : " [rule " + std::string(d.answer->rule_name) + "]";
+    if (d.reason == DropReason::kNone) {
       std::fprintf(out, "#%zu %s\n   -> %s%s\n", n,
-                   DescribeRequest(request).c_str(),
-                   DescribeReply(reply).c_str(), by.c_str());
+                   DescribeRequest(d.request).c_str(),
+                   DescribeReply(d.reply).c_str(), by.c_str());
     } else {
       std::fprintf(out, "#%zu no reply: %s%s\n", n,
-                   std::string(DropReasonText(reason)).c_str(), by.c_str());
+                   std::string(DropReasonText(d.reason)).c_str(), by.c_str());
     }
   };
   // The capture stands for one interface: every --vlan is on it.
   std::vector<VlanAddresses> vlans;
   for (const VlanConfig& v : config.vlans) vlans.push_back(v.vlan);
+  ResponderOptions options = config.worker.responder;
+  options.log_every_decision = true;  // the replay reports every request
   Responder responder({{.name = "replay",
                         .mac = config.replay_mac,
                         .addresses = config.replay_addresses,
                         .vlans = std::move(vlans)}},
-                      config.worker.responder, &sink, log);
+                      options, &sink, log);
   responder.SetPolicy(&policy);
   std::array<RxFrame, 64> batch;
   uint64_t now = 0;

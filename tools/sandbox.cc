@@ -86,6 +86,10 @@ std::vector<Rule> ReleaseRules() {
       // from the vDSO, which falls back to the system call on clock sources
       // it cannot read.
       {"poll"},
+      // A poll() interrupted by a stop (SIGSTOP and SIGCONT, a debugger)
+      // resumes through restart_syscall: without it, the first SIGCONT would
+      // end the process.
+      {"restart_syscall"},
       {"sendto"},
       {"getsockopt"},
       {"read"},
@@ -108,6 +112,8 @@ std::vector<Rule> ReleaseRules() {
       {"rt_sigreturn"},
       {"exit"},
       {"exit_group"},
+      // Each worker names its thread ("pxe-worker-0").
+      {"prctl", {Eq(0, PR_SET_NAME)}},
       // Only threads may be cloned, never a process (fork). clone3 passes its
       // flags in memory, which a filter cannot read: it fails with ENOSYS,
       // and glibc falls back to clone.
@@ -137,6 +143,15 @@ std::vector<Rule> ReleaseRules() {
       {"socket", {Eq(0, AF_UNIX), Masked(1, kSocketTypeMask, SOCK_STREAM)}},
       {"connect"},
       {"getpid"},
+      // systemd's notifications (sd_notify: READY=1, WATCHDOG=1, ...): a
+      // datagram socket (above) with a larger send buffer (setsockopt
+      // SOL_SOCKET, below), one message sent to NOTIFY_SOCKET, with our
+      // credentials when the real and effective IDs differ (which it checks).
+      {"sendmsg"},
+      {"getuid"},
+      {"geteuid"},
+      {"getgid"},
+      {"getegid"},
       // Reopening the rings of an interface that was deleted and re-created:
       // an AF_PACKET socket, its filter (SOL_SOCKET) and ring and fan-out
       // options (SOL_PACKET), mapped (mmap above) and bound.

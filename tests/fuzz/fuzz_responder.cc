@@ -101,6 +101,7 @@ constexpr ResponderOptions kOptions = {
     .offer_table_capacity = 4,
     .hold_capacity = 3,
     .duplicate_filter_capacity = 4,
+    .log_every_decision = true,  // the harness checks every decision
 };
 
 std::vector<ResponderPort> Ports() {
@@ -296,12 +297,11 @@ class Harness : public ReplySink {
  public:
   Harness()
       : ports_(Ports()),
-        responder_(
-            Ports(), kOptions, this,
-            [this](const Request& request, std::span<const uint8_t> reply,
-                   DropReason reason, std::string_view rule) {
-              OnLog(request, reply, reason, rule);
-            }),
+        responder_(Ports(), kOptions, this,
+                   [this](const Decision& d) {
+                     OnLog(d.request, d.reply, d.reason,
+                           d.answer != nullptr ? d.answer->rule_name : "");
+                   }),
         probe_(std::make_unique<Request>()) {
     responder_.SetPolicy(GetPolicies().a.get());
   }

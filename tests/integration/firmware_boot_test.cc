@@ -456,14 +456,14 @@ TEST_F(FirmwareBootTest, OvmfUefiPxeBootsSyslinuxEfi) {
   const std::string proxy_log = ProxyLog();
   EXPECT_THAT(proxy_log,
               ::testing::ContainsRegex(
-                  "DISCOVER .* arch 7 \\(uefi-x64\\).* => OFFER "
-                  "10\\.77\\.0\\.1:67 .* yiaddr 0\\.0\\.0\\.0 "
-                  "siaddr 10\\.77\\.0\\.1 [^\n]*class \"PXEClient\"\n"));
+                  "type=discover[^\n]* arch=uefi-x64 [^\n]* sent=offer "
+                  "from=10\\.77\\.0\\.1 [^\n]*boot_server=10\\.77\\.0\\.1 "
+                  "class=PXEClient\n"));
   EXPECT_THAT(proxy_log,
               ::testing::ContainsRegex(
-                  "REQUEST .*:4011 to 10\\.77\\.0\\.1:4011 .* => ACK "
-                  "10\\.77\\.0\\.1:4011 -> 10\\.77\\.0\\.[0-9]+:4011 .*file "
-                  "\"syslinux\\.efi\""));
+                  "type=request[^\n]* port=4011[^\n]* sent=ack "
+                  "from=10\\.77\\.0\\.1 to=10\\.77\\.0\\.[0-9]+:4011 [^\n]*"
+                  "file=syslinux\\.efi"));
 }
 
 // A PXE boot menu from the policy file: iPXE shows the prompt, times out,
@@ -499,11 +499,13 @@ local = true
   EXPECT_THAT(files, Not(Contains("pxelinux.0")));
   // The offer carried the menu and no file; the item came on 4011.
   const std::string log = ProxyLog();
+  EXPECT_THAT(log,
+              ::testing::ContainsRegex(
+                  "type=discover[^\n]* sent=offer from=10\\.77\\.0\\.1 "
+                  "[^\n]* menu=\"Sandbox pxelinux,Boot from local disk\""));
   EXPECT_THAT(log, ::testing::ContainsRegex(
-                       "DISCOVER .* => OFFER 10\\.77\\.0\\.1:67 [^\n]*menu"));
-  EXPECT_THAT(log, ::testing::ContainsRegex(
-                       "REQUEST [^\n]*:4011 [^\n]* => ACK [^\n]*file "
-                       "\"menu-item\\.0\""));
+                       "type=request[^\n]* port=4011[^\n]* sent=ack "
+                       "[^\n]*file=menu-item\\.0"));
 }
 
 // Rules by MAC address: two machines on the same LAN get different files.
@@ -544,11 +546,11 @@ file = "mac-b.0"
       ::testing::AllOf(Contains("mac-b.0"), Not(Contains("pxelinux.0"))));
   const std::string log = ProxyLog();
   EXPECT_THAT(log, ::testing::ContainsRegex(
-                       "52:54:00:77:00:21 [^\n]* => OFFER [^\n]*file "
-                       "\"mac-a\\.0\"[^\n]*\\[rule machine-a\\]"));
+                       "mac=52:54:00:77:00:21[^\n]* rule=machine-a "
+                       "sent=offer[^\n]*file=mac-a\\.0"));
   EXPECT_THAT(log, ::testing::ContainsRegex(
-                       "52:54:00:77:00:22 [^\n]* => OFFER [^\n]*file "
-                       "\"mac-b\\.0\"[^\n]*\\[rule machine-b\\]"));
+                       "mac=52:54:00:77:00:22[^\n]* rule=machine-b "
+                       "sent=offer [^\n]*file=mac-b\\.0"));
 }
 
 // action = "ignore": the machine gets nothing from pxe-pdhcp, so it finds
@@ -571,9 +573,10 @@ action = "ignore"
   EXPECT_THAT(TftpReadRequests(), Not(Contains("pxelinux.0")));
   const std::string log = ProxyLog();
   EXPECT_THAT(log, ::testing::ContainsRegex(
-                       "DISCOVER [^\n]* => no reply: a rule says: ignore this "
-                       "client \\[rule boot-from-disk\\]"));
-  EXPECT_THAT(log, Not(::testing::HasSubstr("=> OFFER")));
+                       "type=discover[^\n]* rule=boot-from-disk "
+                       "drop=IgnoredByRule why=\"a rule says: ignore this "
+                       "client\""));
+  EXPECT_THAT(log, Not(::testing::HasSubstr(" sent=offer")));
 }
 
 // The control: the same LAN without a proxy must not boot, or the tests

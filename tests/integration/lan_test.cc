@@ -359,8 +359,8 @@ class LanTest : public ::testing::Test {
     std::vector<std::string> out;
     const std::string log = ProxyLog();  // outlives the views Split returns
     for (std::string_view line : Split(log, '\n')) {
-      if (Contains(line, " => ") &&
-          Contains(line, absl::StrCat(" chaddr ", Sv(chaddr)))) {
+      if (Contains(line, " sent=") &&
+          Contains(line, absl::StrCat(" mac=", Sv(chaddr), " "))) {
         out.emplace_back(line);
       }
     }
@@ -471,12 +471,12 @@ class LanTest : public ::testing::Test {
       EXPECT_THAT(
           ProxyAnswersTo(chaddr),
           ::testing::ElementsAre(
-              AllOf(StartsWith("pxe-pdhcp: DISCOVER"),
-                    HasSubstr(absl::StrCat("=> OFFER ", check.proxy_ip,
-                                           ":67 -> 255.255.255.255:68"))),
-              AllOf(StartsWith("pxe-pdhcp: REQUEST"),
-                    HasSubstr(absl::StrCat("=> ACK ", check.proxy_ip,
-                                           ":4011 -> ", yiaddr)))));
+              AllOf(HasSubstr(" type=discover "),
+                    HasSubstr(absl::StrCat(" sent=offer from=", check.proxy_ip,
+                                           " to=255.255.255.255:68"))),
+              AllOf(HasSubstr(" type=request "),
+                    HasSubstr(absl::StrCat(" sent=ack from=", check.proxy_ip,
+                                           " to=", yiaddr, ":")))));
     }
   }
 
@@ -663,8 +663,8 @@ TEST_F(LanTest, MultiAddress) {
     const std::vector<std::string> answers = ProxyAnswersTo(mac);
     EXPECT_THAT(answers, Not(IsEmpty())) << "no answer to " << mac;
     for (const std::string& line : answers) {
-      EXPECT_THAT(line, ContainsRegex(absl::StrCat("=> (OFFER|ACK) ", proxy_ip,
-                                                   ":(67|4011) ")))
+      EXPECT_THAT(line, ContainsRegex(absl::StrCat(
+                            " sent=(offer|ack) from=", proxy_ip, " ")))
           << "answered " << mac << " from the wrong address";
     }
   }
@@ -749,9 +749,10 @@ TEST_F(LanTest, Relay) {
     EXPECT_EQ(Field(ack, "->"), absl::StrCat(c.client_ip, ":68")) << ack;
     EXPECT_EQ(Field(ack, "->", 1), relay_mac) << ack;
 
-    EXPECT_THAT(ProxyLog(), HasSubstr(absl::StrCat(
-                                "via relay ", c.giaddr, " => OFFER ",
-                                c.proxy_ip, ":67 -> ", c.giaddr, ":67 ")));
+    EXPECT_THAT(ProxyLog(),
+                ContainsRegex(absl::StrCat(" relay=", c.giaddr,
+                                           ".* sent=offer from=", c.proxy_ip,
+                                           " to=", c.giaddr, ":67 ")));
   }
 
   // On the wire (tcpdump at the relay): giaddr copied, flags 0x8000, no
@@ -914,7 +915,7 @@ TEST_F(LanTest, Silence) {
 
   sandbox_->Stop(proxy);  // SIGTERM: it prints its summary
   const std::string log = ProxyLog();
-  EXPECT_THAT(log, Not(HasSubstr(" => "))) << "pxe-pdhcp answered someone";
+  EXPECT_THAT(log, Not(HasSubstr(" sent="))) << "pxe-pdhcp answered someone";
   EXPECT_THAT(log, HasSubstr(" 0 answered,"));
   // "stopping: N frames, 0 answered, ...": it did see the traffic (each
   // client's DISCOVER and dnsmasq's OFFER at least).
@@ -978,12 +979,11 @@ TEST_F(LanTest, Vlan) {
     EXPECT_THAT(Field(ack, "file"), Not(IsEmpty())) << ack;
     const std::string chaddr = Field(offer, "chaddr");
     for (const std::string& line : ProxyAnswersTo(chaddr)) {
+      // The request's tag (the reply's is on the wire, checked above).
       if (*c.vlan == '\0') {
-        EXPECT_THAT(line, Not(HasSubstr(" vlan "))) << line;
+        EXPECT_THAT(line, Not(HasSubstr(" vlan="))) << line;
       } else {
-        // "... vlan N => OFFER ... vlan N": request and reply both tagged.
-        EXPECT_THAT(line, ContainsRegex(absl::StrCat(
-                              " vlan ", c.vlan, " => .* vlan ", c.vlan, "$")))
+        EXPECT_THAT(line, HasSubstr(absl::StrCat(" vlan=", c.vlan, " ")))
             << line;
       }
     }

@@ -296,8 +296,8 @@ class LeastPrivilegeFirmwareTest : public LeastPrivilegeTest {
 
 // The pxe-pdhcp offer for the BIOS machine, with the boot file in it.
 constexpr char kBiosOffer[] =
-    "DISCOVER .* PXE arch 0 \\(bios\\) iPXE.* => OFFER 10\\.77\\.0\\.1:67 "
-    ".*file \"pxelinux\\.0\"";
+    "type=discover[^\n]* arch=bios client=pxe ipxe=true[^\n]* sent=offer "
+    "from=10\\.77\\.0\\.1 [^\n]*file=pxelinux\\.0";
 
 TEST_F(LeastPrivilegeFirmwareTest, RootWithUserNobodyBootsFirmwareAsNobody) {
   const pid_t daemon = StartDaemon({PXE_PDHCP_BINARY, "-d", "--user", "nobody",
@@ -354,7 +354,7 @@ TEST_F(LeastPrivilegeTest, StormReloadAndStopUnderTheSandbox) {
 
   const std::string before = Storm(40, 1);
   EXPECT_THAT(before, HasSubstr("\"booted_first_try\":40")) << before;
-  EXPECT_THAT(ProxyLog(), HasSubstr("file \"policy-a.0\""));
+  EXPECT_THAT(ProxyLog(), HasSubstr(" file=policy-a.0 "));
 
   // A reload reads the file as nobody; a broken file changes nothing.
   WriteConfig("[boot\n");
@@ -368,7 +368,7 @@ TEST_F(LeastPrivilegeTest, StormReloadAndStopUnderTheSandbox) {
                                        "reloaded: policy", kStartTimeout));
   const std::string after = Storm(40, 2);
   EXPECT_THAT(after, HasSubstr("\"booted_first_try\":40")) << after;
-  EXPECT_THAT(ProxyLog(), HasSubstr("file \"policy-b.0\""));
+  EXPECT_THAT(ProxyLog(), HasSubstr(" file=policy-b.0 "));
 
   ExpectLeastPrivilege(daemon);  // still there, still confined
   EXPECT_THAT(SignalAndWaitForExit(*sandbox_, daemon, SIGTERM),

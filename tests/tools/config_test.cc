@@ -55,6 +55,29 @@ TEST(ParseCommandLineTest, OriginalCommandLineVerbatim) {
   EXPECT_TRUE(config->replay_addresses.empty());
 }
 
+TEST(ParseCommandLineTest, LogLevelAndFormat) {
+  absl::StatusOr<DaemonConfig> config =
+      Parse({"--log-level", "warning", "--log-format", "json", "a.0"});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->log_level, log::Level::kWarning);
+  EXPECT_EQ(config->log_format, log::Format::kJson);
+  EXPECT_FALSE(config->worker.responder.log_every_decision);
+  // debug logs every decision; -d is --foreground --log-level debug.
+  config = Parse({"--log-level", "debug", "a.0"});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_TRUE(config->worker.responder.log_every_decision);
+  EXPECT_FALSE(config->foreground);
+  config = Parse({"-d", "a.0"});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->log_level, log::Level::kDebug);
+  EXPECT_TRUE(config->worker.responder.log_every_decision);
+  EXPECT_THAT(ErrorOf({"--log-level", "loud", "a.0"}),
+              HasSubstr("--log-level is debug, info, warning or error, not "
+                        "\"loud\""));
+  EXPECT_THAT(ErrorOf({"--log-format", "xml", "a.0"}),
+              HasSubstr("--log-format is text or json, not \"xml\""));
+}
+
 TEST(ParseCommandLineTest, OnlyTheBootFileGivesTheDocumentedDefaults) {
   absl::StatusOr<DaemonConfig> config = Parse({"pxelinux.0"});
   ASSERT_TRUE(config.ok()) << config.status();

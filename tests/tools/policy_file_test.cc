@@ -261,6 +261,27 @@ raspberry_pi = true
 
 // --- One test per error message. ---
 
+TEST(PolicyFileTest, LoggingKeysAndALoggedRule) {
+  absl::StatusOr<DaemonConfig> c = Load(
+      "[server]\nlog_level = \"debug\"\nlog_format = \"json\"\n"
+      "[boot]\nfile = \"a.0\"\n"
+      "[[rule]]\nname = \"watched\"\nlog = true\nfile = \"b.0\"\n"
+      "[[rule]]\nname = \"quiet\"\nfile = \"c.0\"\n");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->log_level, log::Level::kDebug);
+  EXPECT_EQ(c->log_format, log::Format::kJson);
+  ASSERT_EQ(c->policy.rules.size(), 2u);
+  EXPECT_TRUE(c->policy.rules[0].log);
+  EXPECT_FALSE(c->policy.rules[1].log);
+  EXPECT_THAT(ErrorOf("[[rule]]\nname = \"a\"\nlog = \"yes\"\n"),
+              HasSubstr("t.toml:3:7: rule \"a\" log must be true or false"));
+  EXPECT_THAT(ErrorOf("[server]\nlog_level = \"loud\"\n"),
+              HasSubstr("t.toml:2:13: [server] log_level is \"debug\", "
+                        "\"info\", \"warning\" or \"error\", not \"loud\""));
+  EXPECT_THAT(ErrorOf("[server]\nlog_format = \"xml\"\n"),
+              HasSubstr("[server] log_format is \"text\" or \"json\""));
+}
+
 TEST(PolicyFileErrorTest, TomlSyntax) {
   EXPECT_THAT(ErrorOf("[boot]\nfile = \"x\ny = 1\n"),
               AllOf(StartsWith("t.toml:2:"), HasSubstr("TOML syntax")));
@@ -304,7 +325,7 @@ TEST(PolicyFileErrorTest, UnknownRuleKey) {
   EXPECT_THAT(ErrorOf("[[rule]]\nname = \"a\"\nfiel = \"x\"\n"),
               AllOf(StartsWith("t.toml:3:1: unknown key \"fiel\" in rule "
                                "\"a\""),
-                    HasSubstr("name, match, action, file, files")));
+                    HasSubstr("name, match, action, log, file, files")));
 }
 
 TEST(PolicyFileErrorTest, UnknownMatchKey) {

@@ -1,0 +1,104 @@
+#include "tools/decision_log.h"
+
+#include <cctype>
+#include <string>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "engine/describe.h"
+#include "engine/status_macros.h"
+
+namespace pxe {
+namespace {
+
+std::string Lower(std::string_view text) {
+  return absl::AsciiStrToLower(Sv(text));
+}
+
+std::string Number(uint64_t n) { return absl::StrCat(n); }
+
+// The reply frame's fields: it is our own, so it parses; if it ever did
+// not, the line says so rather than hiding the decision.
+void AppendReply(std::span<const uint8_t> frame, std::vector<log::Field>* out) {
+  Request r;
+  const DropReason d = ClassifyFrame(frame, RxMeta{}, &r);
+  if (d != DropReason::kServerReply) {
+    out->push_back({.key = "sent", .value = "unparsable"});
+    return;
+  }
+  out->push_back({.key = "sent", .value = Lower(MessageTypeName(r.type))});
+  out->push_back({.key = "from", .value = FormatIpv4(r.frame.ip_src)});
+  out->push_back({.key = "to",
+                  .value = absl::StrCat(FormatIpv4(r.frame.ip_dst), ":",
+                                        r.frame.udp_dst)});
+  if (r.bootp.siaddr() != 0) {
+    out->push_back(
+        {.key = "boot_server", .value = FormatIpv4(r.bootp.siaddr())});
+  }
+  // The boot file: option 67 when the reply carries one, else the BOOTP
+  // file field. An HTTPClient reply's file is a URL.
+  std::span<const uint8_t> file = r.options.First(dhcp::kBootFileName);
+  if (file.empty()) file = r.bootp.file();
+  const std::string text = PrintableText(file);
+  if (!text.empty()) {
+    const bool http = PrintableText(r.vendor_class).starts_with("HTTPClient");
+    out->push_back({.key = http ? "url" : "file", .value = text});
+  }
+  out->push_back({.key = "class", .value = PrintableText(r.vendor_class)});
+  std::string menu;
+  for (const MenuItemText& item :
+       MenuItems(r.options.First(dhcp::kVendorSpecific))) {
+    absl::StrAppend(&menu, menu.empty() ? "" : ",", item.label);
+  }
+  if (!menu.empty()) out->push_back({.key = "menu", .value = menu});
+}
+
+}  // namespace
+
+std::vector<log::Field> DecisionFields(const Decision& decision) {
+  const Request& r = decision.request;
+  std::vector<log::Field> out;
+  out.push_back({.key = "iface", .value = std::string(decision.interface)});
+  if (r.frame.has_vlan) {
+    out.push_back(
+        {.key = "vlan", .value = Number(r.frame.vlan_id()), .number = true});
+  }
+  out.push_back({.key = "mac", .value = FormatMac(r.chaddr)});
+  out.push_back({.key = "xid", .value = absl::StrFormat("0x%08x", r.xid)});
+  out.push_back({.key = "type", .value = Lower(MessageTypeName(r.type))});
+  out.push_back({.key = "arch",
+                 .value = r.arch_known
+                              ? std::string(ArchClassName(r.arch.arch_class))
+                              : absl::StrCat("unknown-", r.arch_code)});
+  out.push_back(
+      {.key = "client", .value = r.kind == ClientKind::kHttp ? "http" : "pxe"});
+  if (r.is_ipxe)
+    out.push_back({.key = "ipxe", .value = "true", .number = true});
+  out.push_back(
+      {.key = "port", .value = Number(r.frame.udp_dst), .number = true});
+  if (r.relayed()) {
+    out.push_back({.key = "relay", .value = FormatIpv4(r.giaddr)});
+  }
+  if (decision.answer != nullptr) {
+    out.push_back({.key = "rule",
+                   .value = decision.answer->rule_name.empty()
+                                ? std::string("(defaults)")
+                                : std::string(decision.answer->rule_name)});
+  }
+  if (decision.reason == DropReason::kNone) {
+    AppendReply(decision.reply, &out);
+  } else {
+    out.push_back(
+        {.key = "drop", .value = std::string(DropReasonName(decision.reason))});
+    out.push_back(
+        {.key = "why", .value = std::string(DropReasonText(decision.reason))});
+  }
+  return out;
+}
+
+void LogDecision(const Decision& decision) {
+  log::Decision(DecisionFields(decision));
+}
+
+}  // namespace pxe
