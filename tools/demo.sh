@@ -212,8 +212,9 @@ cp "$kernel" "$tftp/vmlinuz"
 cp "$initrd" "$tftp/initrd.gz"
 # syslinux.efi reads the same file. IPAPPEND 3 adds ip=... (the address
 # dnsmasq gave) and BOOTIF=... (the machine's MAC address) to the kernel's
-# command line; loglevel=2 keeps the kernel's console to its last words;
-# after a panic the machine restarts, which ends QEMU (-no-reboot) at once.
+# command line; loglevel=2 keeps the kernel's console to its last words
+# (edd=off: no BIOS disk probe line either); after a panic the machine
+# restarts, which ends QEMU (-no-reboot) at once.
 cat >"$tftp/pxelinux.cfg/default" <<CFG
 SAY pxe-pdhcp demo: pxelinux loads Linux over TFTP.
 DEFAULT linux
@@ -222,7 +223,7 @@ TIMEOUT 0
 LABEL linux
   KERNEL vmlinuz
   INITRD initrd.gz
-  APPEND console=ttyS0 loglevel=2 panic=-1
+  APPEND console=ttyS0 loglevel=2 panic=-1 edd=off
   IPAPPEND 3
 CFG
 (cd "$tftp" && find . -type f | sed 's|^\./||' | sort)
