@@ -113,7 +113,8 @@ keep() {
 fetch_kernel() {
   local pkg
   pkg=$(apt-cache depends "$kernel_meta" 2>/dev/null |
-    awk '$1 == "Depends:" && $2 ~ /^linux-image-/ { print $2; exit }')
+    awk '$1 == "Depends:" && $2 ~ /^linux-image-/ && !pkg { pkg = $2 } END { print pkg }') ||
+    pkg=""
   if [[ -z $pkg ]]; then
     kernel=$(find "$cache" -maxdepth 1 -name 'vmlinuz-*' -printf '%T@ %p\n' 2>/dev/null |
       sort -n | tail -n 1 | cut -d' ' -f2-)
@@ -139,15 +140,17 @@ fetch_kernel() {
     tar -x -C "$work/deb" --wildcards './boot/vmlinuz-*'
   keep "$work"/deb/boot/vmlinuz-* "$(basename "$kernel")"
   rm -rf "$work/deb"
+  # Kernels of earlier packages.
+  find "$cache" -maxdepth 1 -name 'vmlinuz-*' ! -name "$(basename "$kernel")" -delete
 }
 
 # Sets initrd to the cached initramfs (cpio newc, gzip): busybox-static and
 # an /init that says the machine booted and powers it off. Built again when
-# this script or busybox is newer.
+# this script (which holds /init) or busybox is newer.
 build_initramfs() {
   local busybox=/bin/busybox dir=$work/initramfs
   initrd=$cache/initrd.gz
-  [[ -s $initrd && $initrd -nt $0 && $initrd -nt $busybox ]] && return
+  [[ -s $initrd && $initrd -nt $root/tools/demo.sh && $initrd -nt $busybox ]] && return
   mkdir -p "$dir"/{bin,dev,proc,sys}
   cp "$busybox" "$dir/bin/busybox"
   ln -s busybox "$dir/bin/sh"
@@ -272,9 +275,11 @@ qemu=$!
 pids+=("$qemu")
 
 # The console as text: UEFI consoles position every character with ANSI
-# escapes.
+# escapes (a move to column 1 starts a line), and Linux resets the serial
+# terminal (ESC c).
 console_text() {
-  sed -E 's/\x1b\[[0-9;=?]*[A-Za-z]//g; s/\x1b[A-Za-z]//g' "$work/console.log" 2>/dev/null | tr -d '\r'
+  sed -E 's/\x1b\[[0-9]+;0*1H/\n/g; s/\x1b\[[0-9;=?]*[A-Za-z]//g; s/\x1b[A-Za-z]//g' \
+    "$work/console.log" 2>/dev/null | tr -d '\r'
 }
 
 # Until /init's line is on the console, the machine stops, or the limit.
