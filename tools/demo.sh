@@ -16,8 +16,9 @@
 # pxe-pdhcp and powers it off. Both are kept in BUILD_DIR/demo-cache, so a
 # second run downloads nothing. The demo exits 0 only when the machine's
 # console shows that line. Everything it creates outside that cache is
-# removed when it ends, also on Ctrl-C. Nothing outside the namespaces is
-# touched.
+# removed when it ends, also on Ctrl-C. Apart from the build directory (and
+# APT's package lists, when the download needs an apt-get update), nothing
+# outside the namespaces is touched.
 #
 #   tools/demo.sh           install, build, boot a BIOS machine
 #   tools/demo.sh --uefi    boot OVMF's UEFI PXE client instead
@@ -26,6 +27,7 @@
 set -euo pipefail
 # shellcheck source=tools/as-root.sh
 source "$(dirname "$0")/as-root.sh"
+caller=$PWD
 cd "$(dirname "$0")/.."
 root=$PWD
 
@@ -42,7 +44,7 @@ while (($#)); do
     --no-build) build=0 ;;
     --build-dir)
       (($# >= 2)) || usage
-      build_dir=$(realpath -m "$2")
+      build_dir=$(cd "$caller" && realpath -m "$2")
       shift
       ;;
     *) usage ;;
