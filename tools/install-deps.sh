@@ -3,7 +3,8 @@
 #   tools/install-deps.sh          build and unit-test dependencies
 #   tools/install-deps.sh --all    plus what the integration tests and the demo
 #                                  start for real: QEMU with iPXE and OVMF,
-#                                  dnsmasq, Kea, tftpd-hpa, syslinux, clients
+#                                  dnsmasq, Kea, tftpd-hpa, syslinux, clients,
+#                                  busybox-static (the demo's initramfs)
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config clang libclang-rt-14-dev
@@ -13,7 +14,7 @@ packages=(build-essential cmake pkg-config clang libclang-rt-14-dev
 if [[ "${1:-}" == "--all" ]]; then
   packages+=(qemu-system-x86 ipxe-qemu ovmf pxelinux syslinux-common
     syslinux-efi tftpd-hpa dnsmasq-base kea-dhcp4-server udhcpc
-    isc-dhcp-client isc-dhcp-server gnuplot-nox procps python3)
+    isc-dhcp-client isc-dhcp-server gnuplot-nox procps python3 busybox-static)
 fi
 
 missing=()
