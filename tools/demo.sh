@@ -301,7 +301,8 @@ if ((ok)); then
 fi
 
 say "what pxe-pdhcp answered"
-grep -E "=>" "$work/pxe-pdhcp.log" | sed 's/^pxe-pdhcp: //' || true
+# Its decision log (-d), one line per answer, without the time stamps.
+grep -F " sent=" "$work/pxe-pdhcp.log" | sed -E 's/^time=[^ ]+ //' || true
 say "the DHCP exchange on the wire (tcpdump)"
 grep -v TFTP "$work/tcpdump.log" || true
 say "files the machine fetched over TFTP"

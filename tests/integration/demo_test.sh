@@ -74,7 +74,7 @@ if ((status != 0)); then
   fail=1
 fi
 expect "Linux booted over the network through pxe-pdhcp: "
-expect "file \"$nbp\""
+expect "file=$nbp "
 expect "RRQ \"$nbp\""
 expect 'RRQ "vmlinuz"'
 expect 'RRQ "initrd.gz"'
