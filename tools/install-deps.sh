@@ -4,7 +4,9 @@
 #   tools/install-deps.sh --all    plus what the integration tests and the demo
 #                                  start for real: QEMU with iPXE and OVMF,
 #                                  dnsmasq, Kea, tftpd-hpa, syslinux, clients,
-#                                  busybox-static (the demo's initramfs)
+#                                  busybox-static (the demo's initramfs),
+#                                  and what the package test uses (debhelper,
+#                                  lintian, systemd-analyze)
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config clang libclang-rt-14-dev
@@ -14,7 +16,8 @@ packages=(build-essential cmake pkg-config clang libclang-rt-14-dev
 if [[ "${1:-}" == "--all" ]]; then
   packages+=(qemu-system-x86 ipxe-qemu ovmf pxelinux syslinux-common
     syslinux-efi tftpd-hpa dnsmasq-base kea-dhcp4-server udhcpc
-    isc-dhcp-client isc-dhcp-server gnuplot-nox procps python3 busybox-static)
+    isc-dhcp-client isc-dhcp-server gnuplot-nox procps python3 busybox-static
+    debhelper dpkg-dev lintian systemd)
 fi
 
 missing=()
