@@ -1539,6 +1539,39 @@ TEST(ReportTest, JsonIsValidAndCarriesTheFigures) {
   }
 }
 
+TEST(ReportTest, ExpectedAnswersAreShownAndCounted) {
+  SampleRun sample;
+  EXPECT_NE(FormatSummary(sample.config, sample.run, sample.stats)
+                .find("Checked    the protocol only"),
+            std::string::npos);
+  EXPECT_NE(FormatJson(sample.config, sample.run, sample.stats)
+                .find(R"("expected":{}})"),
+            std::string::npos);
+  sample.config.expected = PerArchAnswers();
+  sample.stats.problems[static_cast<size_t>(ReplyProblem::kWrongFile)] = 3;
+  const std::string text =
+      FormatSummary(sample.config, sample.run, sample.stats);
+  for (std::string_view needle : std::vector<std::string_view>{
+           "Checked    against server 10.77.0.1, TFTP server 10.77.0.9, "
+           "bios=pxelinux.0, uefi-x64=grubx64.efi, "
+           "HTTP uefi-x64=http://10.77.0.1/boot.efi, "
+           "uefi-arm64=grubaa64.efi\n",
+           "Wrong      4 wrong answers",
+           "boot file or URL not the one for the client's architecture"}) {
+    EXPECT_NE(text.find(needle), std::string::npos) << needle << "\n" << text;
+  }
+  const std::string json = FormatJson(sample.config, sample.run, sample.stats);
+  EXPECT_TRUE(JsonChecker(json).Valid()) << json;
+  for (std::string_view needle : std::vector<std::string_view>{
+           R"("expected":{"server":"10.77.0.1","tftp_server":"10.77.0.9",)",
+           R"("files":{"bios":"pxelinux.0","uefi-x64":"grubx64.efi",)",
+           R"("http_urls":{"uefi-x64":"http://10.77.0.1/boot.efi"}})",
+           R"("wrong_answers":{"total":4,)", R"("wrong_file":3,)",
+           R"("ack_source_port":0,"bad_option43":0,"wrong_server":0,)"}) {
+    EXPECT_NE(json.find(needle), std::string::npos) << needle << "\n" << json;
+  }
+}
+
 TEST(ReportTest, AnsweredRateAndPercentileSummary) {
   StormStats s;
   EXPECT_EQ(AnsweredRate(s), 0);
