@@ -2,14 +2,16 @@
 // It answers each PXE request with the least work that still gives a client
 // a valid proxy reply: the request frame copied into the TX ring and patched
 // in place (addresses, ports, op, yiaddr 0, message type), IPv4 checksum
-// redone, UDP checksum 0 ("none", allowed over IPv4). No option index, no
-// policy, no per-client state: whatever a real server does on top of this is
-// its own cost. Like pxe-pdhcp it holds UDP 4011, so that the kernel sends
-// no ICMP port unreachable (and resolves no neighbour) for each request.
+// redone, UDP checksum 0 ("none", allowed over IPv4), and the two options a
+// client needs that a request lacks (54, and 43 in an offer). No option
+// index, no policy, no per-client state: whatever a real server does on top
+// of this is its own cost. Like pxe-pdhcp it holds UDP 4011, so that the kernel
+// sends no ICMP port unreachable (and resolves no neighbour) for each request.
 //
 //   pxe-reflector -i IFACE -a ADDRESS     (runs until SIGTERM/SIGINT)
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstring>
@@ -34,33 +36,61 @@ constexpr size_t kIp = kEthernetHeaderSize;
 constexpr size_t kUdp = kIp + kIpv4MinHeaderSize;
 constexpr size_t kBootp = kUdp + kUdpHeaderSize;
 
-// Patches a copy of a request (untagged, IHL 5) into a reply. False if the
-// frame is not a DISCOVER to 67 or a REQUEST to 4011 of that shape.
-bool Reflect(uint8_t* f, size_t size, const MacAddress& mac, uint32_t self) {
+// Written over the request's END: 54 = us, and in an offer 43 = 06 01 08 FF
+// (PXE 2.1 43.6 bit 3: boot the file named here, what a PXE ROM needs to
+// take a proxy offer's file), then END.
+constexpr size_t kAddedOptions = 6 + 6 + 1;
+
+// Patches a copy of a request (untagged, IHL 5) into a reply, in a buffer
+// of `room` bytes. Returns the reply's size, or 0 if the frame is not a
+// DISCOVER to 67 or a REQUEST to 4011 of that shape.
+size_t Reflect(uint8_t* f, size_t size, size_t room, const MacAddress& mac,
+               uint32_t self) {
   if (size < kBootp + bootp::kOptions || LoadBe16(f + 12) != kEtherTypeIpv4 ||
-      f[kIp] != 0x45) {
-    return false;
+      f[kIp] != 0x45 || room < size + kAddedOptions) {
+    return 0;
   }
   const uint16_t dst_port = LoadBe16(f + kUdp + 2);
   const uint8_t reply_type = dst_port == kDhcpServerPort  ? 2  // OFFER
                              : dst_port == kPxeServerPort ? 5  // ACK
                                                           : 0;
   if (reply_type == 0 || f[kBootp + bootp::kOp] != bootp::kOpRequest) {
-    return false;
+    return 0;
   }
-  // Option 53 sits first in every real client's request; look a little way.
+  // Option 53, and the END where ours go.
   uint8_t* opt = f + kBootp + bootp::kOptions;
   const uint8_t* end = f + size;
-  while (opt + 3 <= end && *opt != dhcp::kMessageType && *opt != dhcp::kEnd) {
-    opt += *opt == dhcp::kPad ? 1 : 2 + opt[1];
+  uint8_t* type = nullptr;
+  while (opt < end && *opt != dhcp::kEnd) {
+    if (*opt == dhcp::kPad) {
+      ++opt;
+      continue;
+    }
+    if (end - opt < 2 || end - opt - 2 < opt[1]) return 0;
+    if (*opt == dhcp::kMessageType && opt[1] == 1) type = opt;
+    opt += 2 + opt[1];
   }
-  if (opt + 3 > end || *opt != dhcp::kMessageType) return false;
-  opt[2] = reply_type;
+  if (type == nullptr || opt >= end) return 0;
+  type[2] = reply_type;
+  const bool ack = reply_type == 5;
+  *opt++ = dhcp::kServerId;
+  *opt++ = 4;
+  StoreBe32(opt, self);
+  opt += 4;
+  if (!ack) {
+    const uint8_t boot_file_now[] = {
+        dhcp::kVendorSpecific, 4, 6, 1, 8, dhcp::kEnd};
+    std::memcpy(opt, boot_file_now, sizeof(boot_file_now));
+    opt += sizeof(boot_file_now);
+  }
+  *opt++ = dhcp::kEnd;
+  const size_t reply_size =
+      std::max(size, static_cast<size_t>(opt - f));  // padding stays
 
   const uint32_t ciaddr = LoadBe32(f + kBootp + bootp::kCiaddr);
-  const bool ack = reply_type == 5;
   std::memcpy(f, ack ? f + 6 : kBroadcastMac.data(), 6);
   std::memcpy(f + 6, mac.data(), 6);
+  StoreBe16(f + kIp + 2, static_cast<uint16_t>(reply_size - kIp));
   StoreBe32(f + kIp + 12, self);
   StoreBe32(f + kIp + 16, ack ? ciaddr : 0xFFFFFFFF);
   f[kIp + 8] = 64;
@@ -70,6 +100,7 @@ bool Reflect(uint8_t* f, size_t size, const MacAddress& mac, uint32_t self) {
   const uint16_t client_port = LoadBe16(f + kUdp);
   StoreBe16(f + kUdp, dst_port);
   StoreBe16(f + kUdp + 2, ack ? client_port : kDhcpClientPort);
+  StoreBe16(f + kUdp + 4, static_cast<uint16_t>(reply_size - kUdp));
   StoreBe16(f + kUdp + 6, 0);
   f[kBootp + bootp::kOp] = bootp::kOpReply;
   StoreBe32(f + kBootp + bootp::kYiaddr, ack ? ciaddr : 0);
@@ -78,7 +109,7 @@ bool Reflect(uint8_t* f, size_t size, const MacAddress& mac, uint32_t self) {
   // A boot file, as every real reply to a booting client names one.
   constexpr char kFile[16] = "pxelinux.0";
   std::memcpy(f + kBootp + bootp::kFile, kFile, sizeof(kFile));
-  return true;
+  return reply_size;
 }
 
 int Run(const std::string& name, uint32_t self) {
@@ -119,8 +150,9 @@ int Run(const std::string& name, uint32_t self) {
       const std::span<const uint8_t> in = batch[i].data;
       if (slot.size() < in.size()) continue;
       std::memcpy(slot.data(), in.data(), in.size());
-      if (Reflect(slot.data(), in.size(), info->mac, self)) {
-        (*ring)->Commit(in.size());
+      if (const size_t size =
+              Reflect(slot.data(), in.size(), slot.size(), info->mac, self)) {
+        (*ring)->Commit(size);
         ++answered;
       }
     }

@@ -178,8 +178,9 @@ def server_argv(name, build, workdir):
     if name in ("pxe-pdhcp", BUSY):
         return [os.path.join(build, "tools/pxe-pdhcp"), "--foreground",
                 "--workers", "1", "-i", "s0",
-                "--boot-file", "uefi-x64=syslinux.efi",
-                "--boot-file", "uefi-arm64=grubaa64.efi", "pxelinux.0"] + (
+                "--boot-file", "uefi-x64=" + FILES["uefi-x64"],
+                "--boot-file", "uefi-arm64=" + FILES["uefi-arm64"],
+                FILES["bios"]] + (
                     ["--busy-poll", "1000"] if name == BUSY else [])
     if name == "dnsmasq":
         return ["dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--port=0",
@@ -193,6 +194,22 @@ def server_argv(name, build, workdir):
                 "--user=root", "--log-facility=-", "--quiet-dhcp"]
     return [os.path.join(build, "bench/pxe-reflector"), "-i", "s0", "-a",
             SERVER_ADDRESS]
+
+
+# What pxe-storm checks in each server's replies beyond the protocol: the
+# file for each architecture, as server_argv() configures it (dnsmasq
+# names the BIOS file basename.0), and the server's address in option 54
+# and siaddr. The reflector hands everyone pxelinux.0.
+FILES = {"bios": "pxelinux.0", "uefi-x64": "syslinux.efi",
+         "uefi-arm64": "grubaa64.efi"}
+
+
+def expectations(name):
+    files = {"bios": FILES["bios"]} if name == "reflector" else FILES
+    argv = ["--expect-server", SERVER_ADDRESS]
+    for arch, path in sorted(files.items()):
+        argv += ["--expect-file", "%s=%s" % (arch, path)]
+    return argv
 
 
 # What each server prints once it serves (the reflector prints nothing).
@@ -257,7 +274,7 @@ class Bench:
         argv = ["taskset", "-c", CLIENT_CPU, self.storm_bin, "-i", "c0",
                 "-n", str(clients), "--seed", str(SEED), "--client-net",
                 CLIENT_NET, "--mix", MIX, "--json", "--max-seconds",
-                "%g" % max_seconds]
+                "%g" % max_seconds] + expectations(name)
         argv += ["--rate", "%g" % rate] if rate else \
             ["--storm-window", "%g" % window]
         storm = subprocess.run(["ip", "netns", "exec", self.sb.cli] + argv,
@@ -504,7 +521,12 @@ def report(bench, plan, engine, started, elapsed):
         "file: UEFI and ARM64 clients with pxe-pdhcp (1.5 requests per "
         "client in this mix), every client with dnsmasq, whose proxy offers "
         "never name one (2 per client)." % MIX)
-    add("- Loss: first requests not answered within 1 s.")
+    add("- Loss: first requests not answered within 1 s. Wrong answers: "
+        "replies pxe-storm would not boot from, each checked against the "
+        "file for the client's architecture and the server address as the "
+        "server was configured (%s; the reflector gives every client %s)."
+        % (", ".join("%s=%s" % kv for kv in sorted(FILES.items())),
+           FILES["bios"]))
     add("- dnsmasq %s, with permanent neighbour entries for the clients so "
         "that its 4011 ACKs need no ARP." % dnsmasq_version())
     add("- reflector: the least work that answers a client, on the same "

@@ -1,11 +1,16 @@
 // A boot storm from pxe-storm against pxe-pdhcp with two workers (a
 // chaddr-keyed fan-out group) in a namespace sandbox: every client boots on
-// the first try, no answer is wrong or duplicated, and the daemon's counters
-// add up (frames received = answered + dropped by reason). Modest scale, so
+// the first try, no answer is wrong or duplicated (pxe-storm knows the file
+// for each architecture and the servers, so a worker that sends the wrong
+// one is caught), and the daemon's counters add up (frames received =
+// answered + dropped by reason). Then the same check against deliberately
+// wrong servers, a real pxe-pdhcp configured otherwise than pxe-storm
+// expects: it must fire for exactly the clients concerned. Modest scale, so
 // it runs in CI; the big figures come from the benchmark.
 #include <cstdio>
 #include <regex>
 #include <string>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -19,6 +24,26 @@ namespace {
 
 constexpr int kClients = 2000;
 
+// The proxy, its TFTP server (another host), and a file per architecture.
+constexpr char kProxy[] = "10.77.0.1";
+constexpr char kTftp[] = "10.77.0.5";
+constexpr char kHttpUrl[] = "http://10.77.0.1/boot.efi";
+
+// pxe-storm flags saying what the right answers are.
+std::vector<std::string> Expectations() {
+  return {"--expect-server",      kProxy,
+          "--expect-tftp-server", kTftp,
+          "--expect-file",        "bios=pxelinux.0",
+          "--expect-file",        "uefi-x64=grubx64.efi",
+          "--expect-file",        "uefi-arm64=grubaa64.efi",
+          "--expect-http-url",    kHttpUrl};
+}
+
+long Number(const std::string& json, const std::string& section,
+            const std::string& key) {
+  return static_cast<long>(JsonNumber(json, section, key));
+}
+
 class StormTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -29,41 +54,60 @@ class StormTest : public ::testing::Test {
     absl::StatusOr<std::unique_ptr<Sandbox>> sandbox = Sandbox::Create();
     ASSERT_TRUE(sandbox.ok()) << sandbox.status();
     sandbox_ = *std::move(sandbox);
+    absl::StatusOr<std::string> srv = sandbox_->AddNamespace("srv");
+    absl::StatusOr<std::string> cli = sandbox_->AddNamespace("cli");
+    ASSERT_TRUE(srv.ok() && cli.ok());
+    srv_ = *srv;
+    cli_ = *cli;
+    ASSERT_TRUE(sandbox_->AddVethPair(srv_, "v1", cli_, "v0").ok());
+    // A /16: pxe-storm's clients own 10.77.128.0/17 and ask on 4011 from
+    // there.
+    ASSERT_TRUE(sandbox_->AddAddress(srv_, "v1", "10.77.0.1/16").ok());
+  }
+
+  // Starts pxe-pdhcp with two workers and `flags` on v1.
+  void StartProxy(const std::vector<std::string>& flags) {
+    log_ = sandbox_->Path("proxy.log");
+    std::vector<std::string> argv = {
+        PXE_PDHCP_BINARY, "--foreground", "--workers", "2", "-i", "v1"};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    absl::StatusOr<pid_t> daemon = sandbox_->Spawn(srv_, argv, log_);
+    ASSERT_TRUE(daemon.ok()) << daemon.status();
+    daemon_ = *daemon;
+    ASSERT_TRUE(
+        WaitForFileContains(log_, " ready, 2 workers", absl::Seconds(10)).ok())
+        << TailOfFile(log_);
+  }
+
+  // Runs pxe-storm on v0 with --json and `flags`; returns its report.
+  std::string RunStorm(const std::vector<std::string>& flags) {
+    std::vector<std::string> argv = {PXE_STORM_BINARY, "-i", "v0", "--json"};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    absl::StatusOr<CommandResult> storm =
+        sandbox_->RunIn(cli_, argv, absl::Seconds(90));
+    EXPECT_TRUE(storm.ok()) << storm.status();
+    if (!storm.ok()) return "";
+    EXPECT_EQ(storm->exit_code, 0) << storm->err;
+    return storm->out;
   }
 
   std::unique_ptr<Sandbox> sandbox_;
+  std::string srv_, cli_, log_;
+  pid_t daemon_ = 0;
 };
 
 TEST_F(StormTest, TwoWorkersAnswerEveryClientOnceOnTheFirstTry) {
-  absl::StatusOr<std::string> srv = sandbox_->AddNamespace("srv");
-  absl::StatusOr<std::string> cli = sandbox_->AddNamespace("cli");
-  ASSERT_TRUE(srv.ok() && cli.ok());
-  ASSERT_TRUE(sandbox_->AddVethPair(*srv, "v1", *cli, "v0").ok());
-  // A /16: pxe-storm's clients own 10.77.128.0/17 and ask on 4011 from there.
-  ASSERT_TRUE(sandbox_->AddAddress(*srv, "v1", "10.77.0.1/16").ok());
+  StartProxy({"--tftp-server", kTftp, "--boot-file", "bios=pxelinux.0",
+              "--boot-file", "uefi-x64=grubx64.efi", "--boot-file",
+              "uefi-arm64=grubaa64.efi", "--http-url", kHttpUrl});
+  std::vector<std::string> flags = {
+      "-n", absl::StrCat(kClients), "--storm-window", "1", "--seed", "7"};
+  for (const std::string& f : Expectations()) flags.push_back(f);
+  const std::string json = RunStorm(flags);
+  ASSERT_FALSE(json.empty());
 
-  const std::string log = sandbox_->Path("proxy.log");
-  absl::StatusOr<pid_t> daemon = sandbox_->Spawn(
-      *srv,
-      {PXE_PDHCP_BINARY, "--foreground", "--workers", "2", "-i", "v1",
-       "--http-url", "http://10.77.0.1/boot.efi", "pxelinux.0"},
-      log);
-  ASSERT_TRUE(daemon.ok()) << daemon.status();
-  ASSERT_TRUE(
-      WaitForFileContains(log, " ready, 2 workers", absl::Seconds(10)).ok())
-      << TailOfFile(log);
-
-  absl::StatusOr<CommandResult> storm = sandbox_->RunIn(
-      *cli,
-      {PXE_STORM_BINARY, "-i", "v0", "-n", absl::StrCat(kClients),
-       "--storm-window", "1", "--seed", "7", "--json"},
-      absl::Seconds(90));
-  ASSERT_TRUE(storm.ok()) << storm.status();
-  ASSERT_EQ(storm->exit_code, 0) << storm->err;
-  const std::string& json = storm->out;
-
-  sandbox_->Stop(*daemon);  // SIGTERM: the daemon prints its counters
-  const std::string summary = ReadFileOrEmpty(log);
+  sandbox_->Stop(daemon_);  // SIGTERM: the daemon prints its counters
+  const std::string summary = ReadFileOrEmpty(log_);
 
   // What the clients saw.
   EXPECT_EQ(JsonNumber(json, "clients", "booted_first_try"), kClients) << json;
@@ -94,6 +138,61 @@ TEST_F(StormTest, TwoWorkersAnswerEveryClientOnceOnTheFirstTry) {
   EXPECT_EQ(answered, JsonNumber(json, "received", "replies")) << json;
   EXPECT_EQ(answered, JsonNumber(json, "sent", "discovers") +
                           JsonNumber(json, "sent", "requests_4011"));
+}
+
+// A server that gives ARM64 clients the x64 UEFI file: each of them is
+// told the wrong file in its ACK, asks again once, is told the same, and
+// gives up; everyone else boots.
+TEST_F(StormTest, AWrongFileForOneArchitectureIsCaughtForEachOfItsClients) {
+  StartProxy({"--tftp-server", kTftp, "--boot-file", "bios=pxelinux.0",
+              "--boot-file", "uefi-x64=grubx64.efi", "--boot-file",
+              "uefi-arm64=grubx64.efi", "--http-url", kHttpUrl});
+  std::vector<std::string> flags = {"-n",  "400",    "--storm-window",
+                                    "0.5", "--seed", "8"};
+  for (const std::string& f : Expectations()) flags.push_back(f);
+  const std::string json = RunStorm(flags);
+  ASSERT_FALSE(json.empty());
+
+  const long arm64 = Number(json, "arm64", "clients");
+  ASSERT_GT(arm64, 0) << json;
+  EXPECT_EQ(Number(json, "wrong_answers", "wrong_file"), 2 * arm64) << json;
+  EXPECT_EQ(Number(json, "wrong_answers", "total"), 2 * arm64);
+  EXPECT_EQ(Number(json, "arm64", "booted_first_try") +
+                Number(json, "arm64", "booted_after_retries"),
+            0);
+  EXPECT_EQ(Number(json, "arm64", "never_no_ack"), arm64);
+  EXPECT_EQ(Number(json, "clients", "booted_first_try"), 400 - arm64);
+  EXPECT_EQ(Number(json, "clients", "never"), arm64);
+}
+
+// A server whose TFTP server is not the one expected: every reply that
+// names a file has the wrong siaddr, in the BIOS clients' offers (each
+// DISCOVER and its retries) and the UEFI clients' ACKs (each request and
+// its re-send); the UEFI offers, which name no file and send them to the
+// proxy, are right. Nobody boots.
+TEST_F(StormTest, AWrongTftpServerIsCaughtInEveryReplyThatNamesAFile) {
+  StartProxy({"--tftp-server", "10.77.0.6", "--boot-file", "bios=pxelinux.0",
+              "--boot-file", "uefi-x64=grubx64.efi"});
+  std::vector<std::string> flags = {
+      "-n",  "200",    "--mix", "bios=1,uefi-x64=1", "--retry-scale",
+      "0.1", "--seed", "9"};
+  for (const std::string& f : Expectations()) flags.push_back(f);
+  const std::string json = RunStorm(flags);
+  ASSERT_FALSE(json.empty());
+
+  EXPECT_EQ(Number(json, "received", "offers_accepted"), 100) << json;
+  const long wrong = Number(json, "wrong_answers", "wrong_siaddr");
+  EXPECT_EQ(wrong, Number(json, "received", "replies") - 100);
+  EXPECT_EQ(Number(json, "wrong_answers", "total"), wrong);
+  // At least one per client; at most one per request sent.
+  EXPECT_GE(wrong, 200);
+  EXPECT_LE(wrong, Number(json, "sent", "discovers") - 100 +
+                       Number(json, "sent", "requests_4011"));
+  EXPECT_EQ(Number(json, "clients", "booted_first_try") +
+                Number(json, "clients", "booted_after_retries"),
+            0);
+  EXPECT_EQ(Number(json, "bios", "never_no_offer"), 100);
+  EXPECT_EQ(Number(json, "uefi-x64", "never_no_ack"), 100);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <memory>
 #include <new>
+#include <optional>
 #include <set>
 #include <span>
 #include <string>
@@ -75,6 +76,10 @@ class FakeProxy {
     context_.addresses = addresses_;
   }
 
+  void SetPolicy(BootPolicy policy) {
+    policy_ = pxe::testing::CompileOrDie(std::move(policy));
+  }
+
   // The reply to `frame`, or empty when the engine stays silent.
   std::vector<uint8_t> Answer(std::span<const uint8_t> frame) {
     std::array<uint8_t, kMaxReplyFrameSize> out;
@@ -109,6 +114,34 @@ size_t FindOption(std::span<const uint8_t> frame, uint8_t code) {
     i += 2 + size_t{frame[i + 1]};
   }
   return 0;
+}
+
+// A server with a file per architecture and a TFTP server of its own, and
+// what pxe-storm is told to expect of it.
+constexpr uint32_t kTftpIp = MakeIpv4(10, 77, 0, 9);
+
+BootPolicy PerArchPolicy() {
+  BootPolicy policy;
+  policy.defaults.files[static_cast<size_t>(ArchClass::kBios)] = "pxelinux.0";
+  policy.defaults.files[static_cast<size_t>(ArchClass::kUefiX64)] =
+      "grubx64.efi";
+  policy.defaults.files[static_cast<size_t>(ArchClass::kUefiArm64)] =
+      "grubaa64.efi";
+  policy.defaults.http_url = "http://10.77.0.1/boot.efi";
+  policy.defaults.tftp_server = kTftpIp;
+  return policy;
+}
+
+ExpectedAnswers PerArchAnswers() {
+  ExpectedAnswers answers;
+  answers.file[static_cast<size_t>(ArchClass::kBios)] = "pxelinux.0";
+  answers.file[static_cast<size_t>(ArchClass::kUefiX64)] = "grubx64.efi";
+  answers.file[static_cast<size_t>(ArchClass::kUefiArm64)] = "grubaa64.efi";
+  answers.http_url[static_cast<size_t>(ArchClass::kUefiX64)] =
+      "http://10.77.0.1/boot.efi";
+  answers.server = kServerIp;
+  answers.tftp_server = kTftpIp;
+  return answers;
 }
 
 // Drives a ClientTable as the runner does, with a fake clock and FakeProxy.
@@ -199,6 +232,43 @@ TEST(StormConfigTest, EveryFlag) {
   EXPECT_EQ(config->late_after_seconds, 1.0);  // the default
   EXPECT_EQ(Parse({"-i", "eth0", "--late-after", "0.25"})->late_after_seconds,
             0.25);
+}
+
+TEST(StormConfigTest, ExpectedAnswers) {
+  auto config =
+      Parse({"-i", "eth0", "--expect-file", "bios=pxelinux.0", "--expect-file",
+             "uefi-arm64=grubaa64.efi", "--expect-http-url", "http://a/x.efi",
+             "--expect-http-url", "uefi-arm64=https://a/aa64.efi",
+             "--expect-ipxe-script", "http://a/boot.ipxe", "--expect-server",
+             "10.77.0.1", "--expect-tftp-server=10.77.0.9"});
+  ASSERT_TRUE(config.ok()) << config.status();
+  const ExpectedAnswers& e = config->expected;
+  EXPECT_EQ(e.file[static_cast<size_t>(ArchClass::kBios)], "pxelinux.0");
+  EXPECT_EQ(e.file[static_cast<size_t>(ArchClass::kUefiArm64)], "grubaa64.efi");
+  EXPECT_EQ(e.file[static_cast<size_t>(ArchClass::kUefiX64)], "");
+  // The URL for one architecture wins over the one for all.
+  EXPECT_EQ(e.http_url[static_cast<size_t>(ArchClass::kUefiX64)],
+            "http://a/x.efi");
+  EXPECT_EQ(e.http_url[static_cast<size_t>(ArchClass::kUefiArm64)],
+            "https://a/aa64.efi");
+  EXPECT_EQ(e.ipxe_script, "http://a/boot.ipxe");
+  EXPECT_EQ(e.server, MakeIpv4(10, 77, 0, 1));
+  EXPECT_EQ(e.tftp_server, MakeIpv4(10, 77, 0, 9));
+  EXPECT_TRUE(e.any());
+  EXPECT_FALSE(Parse({"-i", "eth0"})->expected.any());
+
+  for (const std::vector<const char*>& bad :
+       std::vector<std::vector<const char*>>{
+           {"-i", "eth0", "--expect-file", "pxelinux.0"},     // no ARCH
+           {"-i", "eth0", "--expect-file", "sparc=boot"},     // unknown ARCH
+           {"-i", "eth0", "--expect-file", "bios="},          // no PATH
+           {"-i", "eth0", "--expect-http-url", "ftp://a/b"},  // not a URL
+           {"-i", "eth0", "--expect-server", "10.77.0"},      // not an address
+           {"-i", "eth0", "--expect-tftp-server", "host"},    // not an address
+           {"-i", "eth0", "--expect-ipxe-script", ""},        // empty
+       }) {
+    EXPECT_FALSE(Parse(bad).ok()) << bad[2] << " " << bad[3];
+  }
 }
 
 TEST(StormConfigTest, ListClientsNeedsNoInterface) {
@@ -418,6 +488,7 @@ class ReplyCheckTest : public ::testing::Test {
  protected:
   void SetUpClient(ClientType type) {
     harness_ = std::make_unique<Harness>(Config(1, Only(type)));
+    if (policy_) harness_->proxy.SetPolicy(*policy_);
     harness_->table.PowerOn(0, kT0);
     auto frames = harness_->Flush();
     ASSERT_EQ(frames.size(), 1u);
@@ -431,6 +502,14 @@ class ReplyCheckTest : public ::testing::Test {
         .address = id.Address(0),
         .request_port = Profile(type).edk2 ? kPxeServerPort : kDhcpClientPort,
         .request_sent = false};
+    ApplyExpectedAnswers(answers_, Profile(type), &expect_);
+  }
+
+  // The proxy answers with PerArchPolicy(), the client expects
+  // PerArchAnswers().
+  void ExpectPerArchFiles() {
+    policy_ = PerArchPolicy();
+    answers_ = PerArchAnswers();
   }
 
   // The ACK to this client's 4011 request (the client must ask).
@@ -440,6 +519,8 @@ class ReplyCheckTest : public ::testing::Test {
     auto frames = h.Flush();
     EXPECT_EQ(frames.size(), 1u);
     expect_.request_sent = true;
+    expect_.has_boot_item = h.table.slot(0).has_boot_item;
+    expect_.boot_item = h.table.slot(0).boot_item;
     return frames.empty() ? std::vector<uint8_t>{} : h.proxy.Answer(frames[0]);
   }
 
@@ -450,6 +531,8 @@ class ReplyCheckTest : public ::testing::Test {
   }
 
   std::unique_ptr<Harness> harness_;
+  std::optional<BootPolicy> policy_;
+  ExpectedAnswers answers_;
   std::vector<uint8_t> offer_;
   ClientExpectation expect_;
   std::unique_ptr<Request> reply_ = std::make_unique<Request>();
@@ -548,6 +631,224 @@ TEST_F(ReplyCheckTest, DhcpServerOffersAreNotJudged) {
   const ReplyVerdict v = Check(testing::BuildFrame(spec));
   EXPECT_EQ(v.kind, ReplyKind::kDhcpServerOffer);
   EXPECT_EQ(v.problem, ReplyProblem::kNone);
+}
+
+TEST_F(ReplyCheckTest, AckFromAnotherPortIsWrong) {
+  SetUpClient(ClientType::kUefiX64);
+  std::vector<uint8_t> f = AckFrame();
+  ASSERT_FALSE(f.empty());
+  f[14 + 20] = 0;  // from 67: iPXE takes boot-server ACKs from 4011 only
+  f[14 + 20 + 1] = 67;
+  EXPECT_EQ(Check(f).problem, ReplyProblem::kAckSourcePort);
+}
+
+TEST_F(ReplyCheckTest, Option43MustBeWhatTheFirmwareReads) {
+  SetUpClient(ClientType::kBios);
+  const size_t at = FindOption(offer_, 43);
+  ASSERT_NE(at, 0u);
+  // Ours: 43 = 06 01 08 FF.
+  ASSERT_EQ(offer_[at + 1], 4);
+  ASSERT_EQ(offer_[at + 4], 0x08);
+
+  std::vector<uint8_t> f = offer_;
+  f[at + 4] = 0x03;  // discovery control without bit 3: a PXE ROM would
+                     // discover boot servers instead of booting the file
+  EXPECT_EQ(Check(f).problem, ReplyProblem::kBadOption43);
+  f = offer_;
+  f[at] = 250;  // no option 43 at all: the same for a PXE ROM
+  EXPECT_EQ(Check(f).problem, ReplyProblem::kBadOption43);
+  f = offer_;
+  f[at + 5] = 0;  // END gone (a PAD instead)
+  EXPECT_EQ(Check(f).problem, ReplyProblem::kBadOption43);
+  f = offer_;
+  f[at + 3] = 2;  // 43.6 of length 2 swallows the END
+  EXPECT_EQ(Check(f).problem, ReplyProblem::kBadOption43);
+  f = offer_;
+  f[at + 3] = 3;  // 43.6 longer than option 43
+  EXPECT_EQ(Check(f).problem, ReplyProblem::kBadOption43);
+
+  // iPXE boots a file with siaddr whatever 43 says; EDK2 asks on 4011.
+  SetUpClient(ClientType::kIpxe);
+  f = offer_;
+  f[FindOption(f, 43)] = 250;
+  EXPECT_EQ(Check(f).problem, ReplyProblem::kNone);
+  SetUpClient(ClientType::kUefiX64);
+  EXPECT_EQ(FindOption(offer_, 43), 0u);  // BINL style: no 43
+  EXPECT_EQ(Check(offer_).problem, ReplyProblem::kNone);
+}
+
+TEST_F(ReplyCheckTest, MenusAndBootServerListsMustBeWellFormed) {
+  SetUpClient(ClientType::kBios);
+  auto menu_offer = [&](std::initializer_list<uint8_t> vendor) {
+    testing::FrameSpec spec;
+    spec.op = 2;
+    spec.src_port = 67;
+    spec.dst_port = 68;
+    spec.ip_src = kServerIp;
+    spec.siaddr = kServerIp;
+    spec.xid = expect_.discover_xid;
+    spec.chaddr = harness_->table.identity().Mac(0);
+    spec.options = {testing::MessageTypeOpt(2),
+                    testing::Opt(54, {10, 77, 0, 1}),
+                    testing::Opt(60, "PXEClient"), testing::Opt(43, vendor)};
+    return testing::BuildFrame(spec);
+  };
+  // Discovery control, boot servers {type 0x8001: 10.77.0.1}, menu
+  // {0x8001 "boot"}, prompt {timeout 5, "go"}, END: a menu, no file.
+  EXPECT_EQ(Check(menu_offer({6,   1,   3,   8,  7, 0x80, 0x01, 1,   10,
+                              77,  0,   1,   9,  7, 0x80, 0x01, 4,   'b',
+                              'o', 'o', 't', 10, 3, 5,    'g',  'o', 255}))
+                .problem,
+            ReplyProblem::kNone);
+  // A menu entry longer than the menu.
+  EXPECT_EQ(
+      Check(menu_offer({6, 1, 3, 9, 7, 0x80, 0x01, 5, 'b', 'o', 'o', 't', 255}))
+          .problem,
+      ReplyProblem::kBadOption43);
+  // A boot server entry announcing two addresses, holding one.
+  EXPECT_EQ(Check(menu_offer({8, 7, 0x80, 0x01, 2, 10, 77, 0, 1, 255})).problem,
+            ReplyProblem::kBadOption43);
+  // An empty menu; a prompt without its timeout; a boot item of 3 bytes.
+  EXPECT_EQ(Check(menu_offer({9, 0, 255})).problem, ReplyProblem::kBadOption43);
+  EXPECT_EQ(Check(menu_offer({10, 0, 255})).problem,
+            ReplyProblem::kBadOption43);
+  EXPECT_EQ(Check(menu_offer({71, 3, 0x80, 0, 0, 255})).problem,
+            ReplyProblem::kBadOption43);
+  // Sub-options PXE 2.1 does not define are skipped, PAD too.
+  EXPECT_EQ(Check(menu_offer({0, 200, 2, 1, 2, 255})).problem,
+            ReplyProblem::kNone);
+}
+
+TEST_F(ReplyCheckTest, AckMustEchoTheBootItemAskedFor) {
+  // iPXE asks on 4011 with boot item 80 00 when the offer names no file.
+  SetUpClient(ClientType::kIpxe);
+  std::fill_n(offer_.begin() + kBootp + 108, 128, 0);
+  const std::vector<uint8_t> ack = AckFrame();
+  ASSERT_FALSE(ack.empty());
+  ASSERT_TRUE(expect_.has_boot_item);
+  EXPECT_EQ(Check(ack).problem, ReplyProblem::kNone);
+  const size_t at = FindOption(ack, 43);
+  ASSERT_NE(at, 0u);
+  ASSERT_EQ(ack[at + 2], 71);  // 43 = 71 04 80 00 00 00 FF
+  std::vector<uint8_t> f = ack;
+  f[at + 4] = 0x81;  // another item type: iPXE drops the ACK
+  EXPECT_EQ(Check(f).problem, ReplyProblem::kBadOption43);
+  f = ack;
+  f[at] = 250;  // no 43.71 at all
+  EXPECT_EQ(Check(f).problem, ReplyProblem::kBadOption43);
+  // Without a boot item in the request, none is needed in the ACK.
+  expect_.has_boot_item = false;
+  EXPECT_EQ(Check(f).problem, ReplyProblem::kNone);
+}
+
+TEST_F(ReplyCheckTest, RightAnswersPassEveryExpectation) {
+  ExpectPerArchFiles();
+  for (size_t t = 0; t < kClientTypeCount; ++t) {
+    const ClientType type = static_cast<ClientType>(t);
+    SetUpClient(type);
+    EXPECT_EQ(Check(offer_).problem, ReplyProblem::kNone) << Profile(type).name;
+    if (!Profile(type).edk2) continue;
+    const std::vector<uint8_t> ack = AckFrame();
+    ASSERT_FALSE(ack.empty());
+    EXPECT_EQ(Check(ack).problem, ReplyProblem::kNone) << Profile(type).name;
+  }
+}
+
+TEST_F(ReplyCheckTest, WrongFileForTheArchitecture) {
+  ExpectPerArchFiles();
+  SetUpClient(ClientType::kBios);
+  std::vector<uint8_t> f = offer_;
+  f[kBootp + 108] = 'q';  // "qxelinux.0"
+  EXPECT_EQ(Check(f).problem, ReplyProblem::kWrongFile);
+  f = offer_;
+  f[kBootp + 108 + 9] = 0;  // "pxelinux.": a prefix is not the file
+  EXPECT_EQ(Check(f).problem, ReplyProblem::kWrongFile);
+
+  // A server that gives BIOS clients the UEFI file.
+  policy_->defaults.files[static_cast<size_t>(ArchClass::kBios)] =
+      "grubx64.efi";
+  SetUpClient(ClientType::kBios);
+  EXPECT_EQ(Check(offer_).problem, ReplyProblem::kWrongFile);
+  SetUpClient(ClientType::kIpxe);
+  EXPECT_EQ(Check(offer_).problem, ReplyProblem::kWrongFile);
+  // ... or UEFI clients the BIOS one, in the ACK (the offer has no file).
+  ExpectPerArchFiles();
+  policy_->defaults.files[static_cast<size_t>(ArchClass::kUefiX64)] =
+      "pxelinux.0";
+  SetUpClient(ClientType::kUefiX64);
+  EXPECT_EQ(Check(offer_).problem, ReplyProblem::kNone);
+  const std::vector<uint8_t> ack = AckFrame();
+  EXPECT_EQ(Check(ack).problem, ReplyProblem::kWrongFile);
+  // ARM64 clients are not affected.
+  SetUpClient(ClientType::kArm64);
+  EXPECT_EQ(Check(AckFrame()).problem, ReplyProblem::kNone);
+
+  // HTTP boot: another URL.
+  SetUpClient(ClientType::kHttp);
+  f = offer_;
+  ASSERT_EQ(f[kBootp + 108 + 17], 'b');  // http://10.77.0.1/boot.efi
+  f[kBootp + 108 + 17] = 'r';
+  EXPECT_EQ(Check(f).problem, ReplyProblem::kWrongFile);
+
+  // Without expectations, a file is a file.
+  answers_ = ExpectedAnswers{};
+  SetUpClient(ClientType::kUefiX64);
+  EXPECT_EQ(Check(AckFrame()).problem, ReplyProblem::kNone);
+}
+
+TEST_F(ReplyCheckTest, WrongServerAndSiaddr) {
+  ExpectPerArchFiles();
+  SetUpClient(ClientType::kBios);
+  std::vector<uint8_t> f = offer_;
+  f[FindOption(f, 54) + 5] = 2;  // option 54 = 10.77.0.2
+  EXPECT_EQ(Check(f).problem, ReplyProblem::kWrongServer);
+  f = offer_;
+  f[FindOption(f, 54)] = 250;  // no option 54
+  EXPECT_EQ(Check(f).problem, ReplyProblem::kWrongServer);
+  // A file with siaddr = the proxy, not the TFTP server.
+  f = offer_;
+  ASSERT_EQ(f[kBootp + 23], 9);
+  f[kBootp + 23] = 1;
+  EXPECT_EQ(Check(f).problem, ReplyProblem::kWrongSiaddr);
+
+  // UEFI, BINL style: no file, siaddr = the proxy, where EDK2 asks on 4011
+  // first; 0 makes it fall back to option 54.
+  SetUpClient(ClientType::kUefiX64);
+  f = offer_;
+  ASSERT_EQ(f[kBootp + 23], 1);
+  f[kBootp + 23] = 9;  // EDK2 would ask the TFTP server on 4011
+  EXPECT_EQ(Check(f).problem, ReplyProblem::kWrongSiaddr);
+  std::fill_n(f.begin() + kBootp + 20, 4, 0);
+  EXPECT_EQ(Check(f).problem, ReplyProblem::kNone);
+  // The ACK names the file: siaddr is the TFTP server.
+  std::vector<uint8_t> ack = AckFrame();
+  ASSERT_EQ(ack[kBootp + 23], 9);
+  EXPECT_EQ(Check(ack).problem, ReplyProblem::kNone);
+  ack[kBootp + 23] = 1;
+  EXPECT_EQ(Check(ack).problem, ReplyProblem::kWrongSiaddr);
+
+  // A server with another TFTP server than expected.
+  policy_->defaults.tftp_server = MakeIpv4(10, 77, 0, 8);
+  SetUpClient(ClientType::kBios);
+  EXPECT_EQ(Check(offer_).problem, ReplyProblem::kWrongSiaddr);
+  // Without --expect-tftp-server, the TFTP server is the proxy.
+  answers_.tftp_server = 0;
+  SetUpClient(ClientType::kBios);
+  EXPECT_EQ(Check(offer_).problem, ReplyProblem::kWrongSiaddr);
+  policy_->defaults.tftp_server = 0;
+  SetUpClient(ClientType::kBios);
+  EXPECT_EQ(Check(offer_).problem, ReplyProblem::kNone);
+}
+
+TEST(ReplyProblemTest, EveryProblemHasANameAndAText) {
+  std::set<std::string_view> names;
+  for (size_t p = 0; p < kReplyProblemCount; ++p) {
+    const ReplyProblem problem = static_cast<ReplyProblem>(p);
+    EXPECT_FALSE(ReplyProblemText(problem).empty());
+    EXPECT_TRUE(names.insert(ReplyProblemName(problem)).second) << p;
+  }
+  EXPECT_EQ(ReplyProblemName(ReplyProblem::kWrongFile), "wrong_file");
+  EXPECT_EQ(ReplyProblemName(ReplyProblem::kAckSourcePort), "ack_source_port");
 }
 
 TEST(OfferFactsTest, MenuAndWhereToAsk) {
@@ -897,6 +1198,36 @@ TEST(ClientTableTest, WrongAnswersAreCountedAndNotTaken) {
   EXPECT_EQ(s.offer_latency.max(), 2 * kMs);
 }
 
+TEST(ClientTableTest, TheWrongFileForOneArchitectureBootsNoneOfItsClients) {
+  StormConfig config = Config(100);
+  config.expected = PerArchAnswers();
+  Harness h(config);
+  // The server gives ARM64 clients the x64 file.
+  BootPolicy policy = PerArchPolicy();
+  policy.defaults.files[static_cast<size_t>(ArchClass::kUefiArm64)] =
+      "grubx64.efi";
+  h.proxy.SetPolicy(policy);
+  for (uint32_t i = 0; i < 100; ++i) h.table.PowerOn(i, kT0);
+  h.AnswerAll(h.Flush(), kMs);
+  h.now += 2 * kMs;
+  h.AnswerAll(h.Flush(), kMs);  // the 4011 requests
+  const StormStats& s = h.table.stats();
+  const uint64_t arm64 =
+      s.by_type[static_cast<size_t>(ClientType::kArm64)].clients;
+  ASSERT_GT(arm64, 0u);
+  EXPECT_EQ(s.problems[static_cast<size_t>(ReplyProblem::kWrongFile)], arm64);
+  EXPECT_EQ(s.wrong_answers(), arm64);
+  EXPECT_EQ(s.outcome.first_try, 100 - arm64);
+  EXPECT_EQ(s.by_type[static_cast<size_t>(ClientType::kArm64)].booted(), 0u);
+  // They ask again, are told the same, and give up.
+  h.AdvanceTo(h.now + 1500 * kMs);
+  h.AnswerAll(h.Flush(), kMs);
+  h.AdvanceTo(h.now + 3 * kS);
+  EXPECT_EQ(s.problems[static_cast<size_t>(ReplyProblem::kWrongFile)],
+            2 * arm64);
+  EXPECT_EQ(s.outcome.no_ack, arm64);
+}
+
 TEST(ClientTableTest, IgnoresOtherMachinesAndCountsBadChecksums) {
   Harness h(Config(1));
   h.table.PowerOn(0, kT0);
@@ -960,12 +1291,16 @@ TEST(ClientTableTest, SendLagCountsFromWhenTheFrameWasDue) {
 }
 
 TEST(ClientTableTest, ThePacketPathDoesNotAllocate) {
-  Harness h(Config(200));
+  // With every reply checked against expected answers too.
+  StormConfig config = Config(200);
+  config.expected = PerArchAnswers();
+  Harness h(config);
   std::array<uint8_t, 2048> slot;
   std::vector<std::vector<uint8_t>> replies;
   // Replies are made up front: the proxy is not under test here.
   {
-    Harness probe(Config(200));
+    Harness probe(config);
+    probe.proxy.SetPolicy(PerArchPolicy());
     for (uint32_t i = 0; i < 200; ++i) probe.table.PowerOn(i, kT0);
     for (const auto& f : probe.Flush())
       replies.push_back(probe.proxy.Answer(f));
@@ -1200,6 +1535,39 @@ TEST(ReportTest, JsonIsValidAndCarriesTheFigures) {
            R"("self_lag_ms":{"send":{"count":)", R"("cpu_wait_s":)",
            R"("discovers":14,"discover_retries":4,)",
            R"("loss":{"late_after_s":1,"timed_requests":)"}) {
+    EXPECT_NE(json.find(needle), std::string::npos) << needle << "\n" << json;
+  }
+}
+
+TEST(ReportTest, ExpectedAnswersAreShownAndCounted) {
+  SampleRun sample;
+  EXPECT_NE(FormatSummary(sample.config, sample.run, sample.stats)
+                .find("Checked    the protocol only"),
+            std::string::npos);
+  EXPECT_NE(FormatJson(sample.config, sample.run, sample.stats)
+                .find(R"("expected":{}})"),
+            std::string::npos);
+  sample.config.expected = PerArchAnswers();
+  sample.stats.problems[static_cast<size_t>(ReplyProblem::kWrongFile)] = 3;
+  const std::string text =
+      FormatSummary(sample.config, sample.run, sample.stats);
+  for (std::string_view needle : std::vector<std::string_view>{
+           "Checked    against server 10.77.0.1, TFTP server 10.77.0.9, "
+           "bios=pxelinux.0, uefi-x64=grubx64.efi, "
+           "HTTP uefi-x64=http://10.77.0.1/boot.efi, "
+           "uefi-arm64=grubaa64.efi\n",
+           "Wrong      4 wrong answers",
+           "boot file or URL not the one for the client's architecture"}) {
+    EXPECT_NE(text.find(needle), std::string::npos) << needle << "\n" << text;
+  }
+  const std::string json = FormatJson(sample.config, sample.run, sample.stats);
+  EXPECT_TRUE(JsonChecker(json).Valid()) << json;
+  for (std::string_view needle : std::vector<std::string_view>{
+           R"("expected":{"server":"10.77.0.1","tftp_server":"10.77.0.9",)",
+           R"("files":{"bios":"pxelinux.0","uefi-x64":"grubx64.efi",)",
+           R"("http_urls":{"uefi-x64":"http://10.77.0.1/boot.efi"}})",
+           R"("wrong_answers":{"total":4,)", R"("wrong_file":3,)",
+           R"("ack_source_port":0,"bad_option43":0,"wrong_server":0,)"}) {
     EXPECT_NE(json.find(needle), std::string::npos) << needle << "\n" << json;
   }
 }

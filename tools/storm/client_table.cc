@@ -22,6 +22,7 @@ uint64_t Elapsed(uint64_t from_ns, uint64_t to_ns) {
 ClientTable::ClientTable(const StormConfig& config, uint64_t seed)
     : identity_(seed, config.clients, config.client_net.address),
       schedule_(MakeRetrySchedule(config)),
+      answers_(config.expected),
       slots_(config.clients),
       send_queue_(config.clients) {
   const std::vector<ClientType> types = AssignTypes(config.mix, size());
@@ -137,13 +138,17 @@ void ClientTable::OnSent(uint32_t client, uint64_t now_ns) {
 ClientExpectation ClientTable::Expectation(uint32_t client) const {
   const ClientSlot& slot = slots_[client];
   const ClientProfile& profile = Profile(slot.type);
-  return ClientExpectation{
+  ClientExpectation expect{
       .profile = &profile,
       .discover_xid = identity_.DiscoverXid(client),
       .request_xid = identity_.RequestXid(client),
       .address = identity_.Address(client),
       .request_port = profile.edk2 ? kPxeServerPort : kDhcpClientPort,
-      .request_sent = slot.requests_sent > 0};
+      .request_sent = slot.requests_sent > 0,
+      .has_boot_item = slot.has_boot_item,
+      .boot_item = slot.boot_item};
+  ApplyExpectedAnswers(answers_, profile, &expect);
+  return expect;
 }
 
 void ClientTable::OnReply(const Request& reply, uint64_t rx_ns) {

@@ -11,8 +11,8 @@
 //                              1 s; no ACK 1 s later -> no_ack
 //   requesting -> booted       on the ACK
 //
-// (times scaled by --retry-scale). Wrong answers are counted and ignored,
-// as firmware ignores them.
+// (times scaled by --retry-scale). Wrong answers (reply_check.h; against
+// --expect-* too) are counted and ignored, as firmware ignores them.
 //
 // No I/O and no clock: the caller powers clients on, asks for frames to send
 // (built straight into its buffer), reports when they went out and what came
@@ -117,6 +117,7 @@ class ClientTable {
 
   ClientIdentity identity_;
   RetrySchedule schedule_;
+  ExpectedAnswers answers_;  // what ClientExpectation's views point into
   std::vector<ClientSlot> slots_;
   // Clients with a frame to send, FIFO (a ring: a client is in it at most
   // once at a time).

@@ -8,8 +8,12 @@ namespace {
 
 constexpr std::string_view kPxeClient = "PXEClient";
 constexpr std::string_view kHttpClient = "HTTPClient";
-// PXE 2.1 §2.4: option 43 sub-option 9, PXE_BOOT_MENU.
-constexpr uint8_t kPxeBootMenu = 9;
+// PXE 2.1 §2.4, PXE_DISCOVERY_CONTROL (43.6) bit 3: "if set, and a boot file
+// name is present in the initial DHCP or ProxyDHCP offer packet, download
+// the boot file (do not prompt/menu/discover)".
+constexpr uint8_t kDiscoveryBootFile = 0x08;
+// Option 43 put together from its instances (RFC 3396): at most this long.
+constexpr size_t kVendorScratch = 1024;
 
 bool StartsWith(std::span<const uint8_t> bytes, std::string_view prefix) {
   return bytes.size() >= prefix.size() &&
@@ -40,6 +44,86 @@ ReplyProblem CheckVendorClass(const Request& reply,
                                                 : ReplyProblem::kVendorClass;
 }
 
+bool SameBytes(std::span<const uint8_t> bytes, std::string_view text) {
+  return bytes.size() == text.size() &&
+         std::memcmp(bytes.data(), text.data(), text.size()) == 0;
+}
+
+// Whether each entry of a list of {type (2), length, text} (43.9) or
+// {type (2), count, count addresses} (43.8) fits the sub-option exactly.
+bool EntriesTile(std::span<const uint8_t> value, size_t unit) {
+  if (value.empty()) return false;
+  size_t i = 0;
+  while (i + 3 <= value.size()) i += 3 + size_t{value[i + 2]} * unit;
+  return i == value.size();
+}
+
+// Option 43 as the firmware it reaches reads it (PXE 2.1 §2.4, iPXE's
+// dhcp_pxebs_rx(), EDK2's PxeBcParseVendorOptions()).
+ReplyProblem CheckVendorOptions(const Request& reply, const ReplyKind kind,
+                                const ClientExpectation& e) {
+  const VendorOptionFacts vendor = ReadVendorOptions(reply);
+  if (!vendor.well_formed) return ReplyProblem::kBadOption43;
+  const ClientProfile& profile = *e.profile;
+  if (kind == ReplyKind::kOffer) {
+    // A PXE 2.1 ROM takes the file of a proxy offer only when 43.6 bit 3
+    // says so; otherwise it starts boot server discovery (or shows the
+    // menu). iPXE boots any file with siaddr, EDK2 asks on 4011 whatever
+    // the offer holds, HTTP boot has no 43.
+    const bool pxe_rom = !profile.ipxe && !profile.edk2 && !profile.http;
+    if (pxe_rom && !BootFile(reply).empty() && !vendor.has_menu &&
+        !vendor.boot_file_bit) {
+      return ReplyProblem::kBadOption43;
+    }
+    return ReplyProblem::kNone;
+  }
+  // An ACK to a boot-server request names the boot item it answers
+  // (PXE 2.1 §2.4, PXE_BOOT_ITEM: type, layer): iPXE drops an ACK whose
+  // 43.71 type is not the one it asked for (dhcp_pxebs_rx()).
+  if (e.has_boot_item &&
+      (!vendor.has_boot_item || vendor.boot_item_type[0] != e.boot_item[0] ||
+       vendor.boot_item_type[1] != e.boot_item[1])) {
+    return ReplyProblem::kBadOption43;
+  }
+  return ReplyProblem::kNone;
+}
+
+// The servers and file against --expect-*: option 54, then siaddr (the
+// TFTP server when the reply names a TFTP file; else where EDK2 sends its
+// 4011 request, so the proxy, or 0 to fall back to option 54), then the
+// file or URL for the client's architecture.
+ReplyProblem CheckExpected(const Request& reply, const ClientExpectation& e) {
+  if (e.server != 0 && reply.server_id != e.server) {
+    return ReplyProblem::kWrongServer;
+  }
+  const std::span<const uint8_t> file = BootFile(reply);
+  const uint32_t siaddr = reply.bootp.siaddr();
+  if (!e.profile->http) {
+    if (!file.empty()) {
+      if (e.tftp_server != 0 && siaddr != e.tftp_server) {
+        return ReplyProblem::kWrongSiaddr;
+      }
+    } else if (e.server != 0 && siaddr != 0 && siaddr != e.server) {
+      return ReplyProblem::kWrongSiaddr;
+    }
+  }
+  if (!e.file.empty() && !file.empty() && !SameBytes(file, e.file)) {
+    return ReplyProblem::kWrongFile;
+  }
+  return ReplyProblem::kNone;
+}
+
+// The checks every reply kind shares, after its own: option 43, then the
+// expected answers.
+ReplyProblem CheckContent(const Request& reply, ReplyKind kind,
+                          const ClientExpectation& e) {
+  if (ReplyProblem p = CheckVendorOptions(reply, kind, e);
+      p != ReplyProblem::kNone) {
+    return p;
+  }
+  return CheckExpected(reply, e);
+}
+
 ReplyVerdict CheckOffer(const Request& reply, const ClientExpectation& e) {
   ReplyVerdict v{.kind = ReplyKind::kOffer};
   const bool boot_marker = StartsWith(reply.vendor_class, kPxeClient) ||
@@ -57,6 +141,8 @@ ReplyVerdict CheckOffer(const Request& reply, const ClientExpectation& e) {
     v.problem = p;
   } else if (e.profile->http && !IsUrl(BootFile(reply))) {
     v.problem = ReplyProblem::kHttpNoUrl;
+  } else {
+    v.problem = CheckContent(reply, v.kind, e);
   }
   return v;
 }
@@ -77,6 +163,13 @@ ReplyVerdict CheckAck(const Request& reply, const ClientExpectation& e) {
   } else if (reply.frame.ip_dst != e.address ||
              reply.frame.udp_dst != e.request_port) {
     v.problem = ReplyProblem::kAckDestination;
+  } else if (reply.frame.udp_src != kPxeServerPort) {
+    // The boot server answers from the port it was asked on, 4011:
+    // iPXE's dhcp_pxebs_rx() drops a boot-server ACK from any other port
+    // (current releases take 67 too, older ones only 4011).
+    v.problem = ReplyProblem::kAckSourcePort;
+  } else {
+    v.problem = CheckContent(reply, v.kind, e);
   }
   return v;
 }
@@ -85,9 +178,20 @@ ReplyVerdict CheckAck(const Request& reply, const ClientExpectation& e) {
 
 std::string_view ReplyProblemName(ReplyProblem problem) {
   constexpr std::array<std::string_view, kReplyProblemCount> kNames = {
-      "none",         "unexpected_type", "wrong_xid",
-      "offer_yiaddr", "vendor_class",    "http_no_url",
-      "ack_yiaddr",   "ack_no_file",     "ack_destination"};
+      "none",
+      "unexpected_type",
+      "wrong_xid",
+      "offer_yiaddr",
+      "vendor_class",
+      "http_no_url",
+      "ack_yiaddr",
+      "ack_no_file",
+      "ack_destination",
+      "ack_source_port",
+      "bad_option43",
+      "wrong_server",
+      "wrong_siaddr",
+      "wrong_file"};
   return kNames[static_cast<size_t>(problem)];
 }
 
@@ -101,7 +205,12 @@ std::string_view ReplyProblemText(ReplyProblem problem) {
       "HTTP-boot offer without a URL",
       "ACK with yiaddr not 0 nor the client's address",
       "ACK without a boot file",
-      "ACK not to the request's source address:port"};
+      "ACK not to the request's source address:port",
+      "ACK not from UDP port 4011",
+      "option 43 malformed or without what the firmware needs",
+      "option 54 not the expected server",
+      "siaddr not the expected TFTP server or proxy",
+      "boot file or URL not the one for the client's architecture"};
   return kTexts[static_cast<size_t>(problem)];
 }
 
@@ -124,26 +233,95 @@ OfferFacts ReadOffer(const Request& reply) {
   facts.server_id = reply.server_id;
   facts.ip_src = reply.frame.ip_src;
   facts.eth_src = reply.frame.eth_src;
-  // Sub-options of option 43: code, length, value; the menu holds entries
-  // of type (2 bytes), description length, description.
+  const VendorOptionFacts vendor = ReadVendorOptions(reply);
+  facts.has_menu = vendor.has_menu;
+  facts.first_menu_type = vendor.first_menu_type;
+  return facts;
+}
+
+VendorOptionFacts ReadVendorOptions(const Request& reply) {
+  VendorOptionFacts facts;
+  std::array<uint8_t, kVendorScratch> scratch;
   const std::span<const uint8_t> vendor =
-      reply.options.First(dhcp::kVendorSpecific);
+      reply.options.Get(dhcp::kVendorSpecific, scratch);
+  facts.present = reply.options.Has(dhcp::kVendorSpecific);
+  if (!facts.present) return facts;
+  // Present but empty, or too long to put together: not a list.
+  facts.well_formed = false;
   size_t i = 0;
-  while (i < vendor.size() && vendor[i] != dhcp::kEnd) {
-    if (vendor[i] == dhcp::kPad) {
+  while (i < vendor.size()) {
+    const uint8_t code = vendor[i];
+    if (code == dhcp::kEnd) {
+      facts.well_formed = true;
+      break;
+    }
+    if (code == dhcp::kPad) {
       ++i;
       continue;
     }
     if (vendor.size() - i < 2 || vendor.size() - i - 2 < vendor[i + 1]) break;
-    const uint8_t code = vendor[i];
-    const uint8_t length = vendor[i + 1];
-    if (code == kPxeBootMenu && length >= 3) {
-      facts.has_menu = true;
-      facts.first_menu_type = {vendor[i + 2], vendor[i + 3]};
+    const std::span<const uint8_t> value = vendor.subspan(i + 2, vendor[i + 1]);
+    bool fits = true;
+    switch (code) {
+      case dhcp::kPxeDiscoveryControl:
+        fits = value.size() == 1;
+        if (fits) facts.boot_file_bit = (value[0] & kDiscoveryBootFile) != 0;
+        break;
+      case dhcp::kPxeBootServers:
+        fits = EntriesTile(value, 4);
+        break;
+      case dhcp::kPxeBootMenu:
+        fits = EntriesTile(value, 1);
+        if (fits) {
+          facts.has_menu = true;
+          facts.first_menu_type = {value[0], value[1]};
+        }
+        break;
+      case dhcp::kPxeMenuPrompt:
+        fits = !value.empty();
+        break;
+      case dhcp::kPxeBootItem:
+        fits = value.size() == 4;
+        if (fits) {
+          facts.has_boot_item = true;
+          facts.boot_item_type = {value[0], value[1]};
+        }
+        break;
+      default:
+        break;
     }
-    i += 2 + size_t{length};
+    if (!fits) break;
+    i += 2 + value.size();
   }
   return facts;
+}
+
+bool ExpectedAnswers::any() const {
+  for (size_t i = 0; i < kArchClassCount; ++i) {
+    if (!file[i].empty() || !http_url[i].empty()) return true;
+  }
+  return !ipxe_script.empty() || server != 0 || tftp_server != 0;
+}
+
+ArchClass ArchClassOf(const ClientProfile& profile) {
+  const std::optional<ArchInfo> info = LookupArch(profile.arch_codes.front());
+  return info ? info->arch_class : ArchClass::kBios;
+}
+
+void ApplyExpectedAnswers(const ExpectedAnswers& answers,
+                          const ClientProfile& profile,
+                          ClientExpectation* expect) {
+  const size_t arch = static_cast<size_t>(ArchClassOf(profile));
+  if (profile.http) {
+    expect->file = answers.http_url[arch];
+  } else if (profile.ipxe && !answers.ipxe_script.empty()) {
+    expect->file = answers.ipxe_script;
+  } else {
+    expect->file = answers.file[arch];
+  }
+  expect->server = answers.server;
+  expect->tftp_server =
+      answers.tftp_server != 0 ? answers.tftp_server : answers.server;
 }
 
 bool NeedsBootServerRequest(const ClientProfile& profile,

@@ -9,8 +9,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
+#include "engine/arch.h"
 #include "engine/byte_order.h"
 #include "engine/request.h"
 #include "tools/storm/client_profile.h"
@@ -28,8 +30,16 @@ enum class ReplyProblem : uint8_t {
   kAckYiaddr,       // ACK yiaddr neither 0 nor the client's own address
   kAckNoFile,       // ACK names no boot file (EDK2 rejects it)
   kAckDestination,  // ACK not to the request's source address and port
+  kAckSourcePort,   // ACK not from UDP 4011
+  kBadOption43,     // option 43 malformed, or without what the firmware needs
+  // With --expect-*: what the client was told differs from the right answer.
+  kWrongServer,  // option 54 missing or not the expected server
+  kWrongSiaddr,  // siaddr not the TFTP server (file) or the proxy (no file)
+  kWrongFile,    // not the boot file or URL for the client's architecture
 };
-inline constexpr size_t kReplyProblemCount = 9;
+inline constexpr size_t kReplyProblemCount = 14;
+static_assert(static_cast<size_t>(ReplyProblem::kWrongFile) + 1 ==
+              kReplyProblemCount);
 
 // "wrong_xid", ... for JSON; a short sentence for people.
 std::string_view ReplyProblemName(ReplyProblem problem);
@@ -48,6 +58,20 @@ struct ReplyVerdict {
   ReplyProblem problem = ReplyProblem::kNone;
 };
 
+// The right answers as the user states them (--expect-*), the same way
+// pxe-pdhcp is configured. Empty or 0: that fact is not checked.
+struct ExpectedAnswers {
+  // Boot file (TFTP) per architecture class, as pxe-pdhcp's --boot-file.
+  std::array<std::string, kArchClassCount> file;
+  // URL per architecture class for HTTP-boot clients (--http-url).
+  std::array<std::string, kArchClassCount> http_url;
+  std::string ipxe_script;   // for iPXE clients, over their arch's file
+  uint32_t server = 0;       // the proxy: option 54; siaddr without a file
+  uint32_t tftp_server = 0;  // siaddr with a TFTP file; 0: `server`
+
+  bool any() const;
+};
+
 // What the client expects, from its identity and state.
 struct ClientExpectation {
   const ClientProfile* profile = nullptr;
@@ -56,9 +80,27 @@ struct ClientExpectation {
   uint32_t address = 0;       // its ciaddr on 4011
   uint16_t request_port = 0;  // the source port of its 4011 request
   bool request_sent = false;
+  // The boot item (43.71) its 4011 request carried: the ACK must name the
+  // same type.
+  bool has_boot_item = false;
+  std::array<uint8_t, 4> boot_item{};
+  // From ExpectedAnswers (empty / 0: not checked).
+  std::string_view file;     // the boot file or URL for its architecture
+  uint32_t server = 0;       // option 54
+  uint32_t tftp_server = 0;  // siaddr of a reply that names a TFTP file
 };
 
-// `reply` is a frame ClassifyFrame() called kServerReply.
+// Fills the ExpectedAnswers part of `expect` for a client of `profile`.
+// The views point into `answers`.
+void ApplyExpectedAnswers(const ExpectedAnswers& answers,
+                          const ClientProfile& profile,
+                          ClientExpectation* expect);
+
+// The architecture class pxe-pdhcp files a client of `profile` under (its
+// first option 93 code, engine/arch.h).
+ArchClass ArchClassOf(const ClientProfile& profile);
+
+// `reply` is a frame ClassifyFrame() called kServerReply. Allocates nothing.
 ReplyVerdict CheckReply(const Request& reply, const ClientExpectation& expect);
 
 // The reply's boot file: the file field up to its NUL, else option 67.
@@ -75,6 +117,23 @@ struct OfferFacts {
   MacAddress eth_src{};
 };
 OfferFacts ReadOffer(const Request& reply);
+
+// Option 43 read as PXE vendor sub-options (PXE 2.1 §2.4): tag, length,
+// value, closed by END (255).
+struct VendorOptionFacts {
+  bool present = false;
+  // Every sub-option fits, END closes the list, and the sub-options a
+  // firmware parses have the layout PXE 2.1 gives them (43.6: 1 byte;
+  // 43.8: type, count, count addresses; 43.9: entries of type, length,
+  // text; 43.10: timeout, text; 43.71: type, layer).
+  bool well_formed = true;
+  bool boot_file_bit = false;  // 43.6 bit 3: boot the file in this offer
+  bool has_menu = false;       // 43.9
+  std::array<uint8_t, 2> first_menu_type{};
+  bool has_boot_item = false;  // 43.71
+  std::array<uint8_t, 2> boot_item_type{};
+};
+VendorOptionFacts ReadVendorOptions(const Request& reply);
 
 // Whether the client asks on 4011 after this offer: EDK2 always, HTTP boot
 // never, PXE ROMs and iPXE when the offer names no boot file.

@@ -154,6 +154,66 @@ std::string JsonString(std::string_view text) {
   return out;
 }
 
+namespace {
+
+// The --expect-* answers as JSON: {"server":..., "files":{"bios":...}, ...};
+// absent facts are left out.
+std::string ExpectedJson(const ExpectedAnswers& e) {
+  auto per_arch = [](const std::array<std::string, kArchClassCount>& values) {
+    std::string out;
+    for (size_t i = 0; i < kArchClassCount; ++i) {
+      if (values[i].empty()) continue;
+      absl::StrAppend(&out, out.empty() ? "" : ",",
+                      JsonString(ArchClassName(static_cast<ArchClass>(i))), ":",
+                      JsonString(values[i]));
+    }
+    return out;
+  };
+  std::string out;
+  auto add = [&](std::string_view key, const std::string& json) {
+    absl::StrAppend(&out, out.empty() ? "" : ",", JsonString(key), ":", json);
+  };
+  if (e.server != 0) add("server", JsonString(FormatIpv4(e.server)));
+  if (e.tftp_server != 0) {
+    add("tftp_server", JsonString(FormatIpv4(e.tftp_server)));
+  }
+  if (std::string files = per_arch(e.file); !files.empty()) {
+    add("files", absl::StrCat("{", files, "}"));
+  }
+  if (std::string urls = per_arch(e.http_url); !urls.empty()) {
+    add("http_urls", absl::StrCat("{", urls, "}"));
+  }
+  if (!e.ipxe_script.empty()) add("ipxe_script", JsonString(e.ipxe_script));
+  return absl::StrCat("{", out, "}");
+}
+
+// One line on what replies were checked against, beyond the protocol.
+std::string ExpectedLine(const ExpectedAnswers& e) {
+  if (!e.any()) {
+    return "Checked    the protocol only (no --expect-*: files and servers "
+           "not checked)\n";
+  }
+  std::string facts;
+  auto add = [&](const std::string& text) {
+    absl::StrAppend(&facts, facts.empty() ? "" : ", ", text);
+  };
+  if (e.server != 0) add(absl::StrCat("server ", FormatIpv4(e.server)));
+  if (e.tftp_server != 0) {
+    add(absl::StrCat("TFTP server ", FormatIpv4(e.tftp_server)));
+  }
+  for (size_t i = 0; i < kArchClassCount; ++i) {
+    const absl::string_view arch = Sv(ArchClassName(static_cast<ArchClass>(i)));
+    if (!e.file[i].empty()) add(absl::StrCat(arch, "=", e.file[i]));
+    if (!e.http_url[i].empty()) {
+      add(absl::StrCat("HTTP ", arch, "=", e.http_url[i]));
+    }
+  }
+  if (!e.ipxe_script.empty()) add(absl::StrCat("iPXE=", e.ipxe_script));
+  return absl::StrCat("Checked    against ", facts, "\n");
+}
+
+}  // namespace
+
 std::string FormatSummary(const StormConfig& config, const RunFacts& run,
                           const StormStats& stats) {
   std::string out = absl::StrFormat(
@@ -211,6 +271,7 @@ std::string FormatSummary(const StormConfig& config, const RunFacts& run,
       "Offered    %.0f clients/s powered on (first DISCOVERs as sent)\n",
       stats.lost(), stats.timed_requests(), LossPercent(stats),
       config.late_after_seconds, PowerOnRate(stats));
+  absl::StrAppend(&out, ExpectedLine(config.expected));
   if (AllWrong(stats) == 0) {
     absl::StrAppend(&out, "Wrong      no wrong answers\n");
   } else {
@@ -297,7 +358,7 @@ std::string FormatJson(const StormConfig& config, const RunFacts& run,
           "\"retry_scale\":%g,\"first_try_window_s\":%g,\"client_net\":%s,"
           "\"seed\":%d,\"max_seconds\":%g,"
           "\"discover_retry_s\":[%g,%g,%g,%g],\"discover_give_up_s\":%g,"
-          "\"request_retry_s\":%g,\"request_give_up_s\":%g},",
+          "\"request_retry_s\":%g,\"request_give_up_s\":%g,\"expected\":%s},",
           JsonString(config.interface), config.clients, mix,
           config.rate > 0 ? "rate" : "storm_window",
           config.rate > 0 ? 0.0 : config.storm_window_seconds, config.rate,
@@ -305,7 +366,8 @@ std::string FormatJson(const StormConfig& config, const RunFacts& run,
           JsonString(ClientNet(config)), run.seed, config.max_seconds,
           4 * config.retry_scale, 8 * config.retry_scale,
           16 * config.retry_scale, 32 * config.retry_scale,
-          64 * config.retry_scale, config.retry_scale, 2 * config.retry_scale),
+          64 * config.retry_scale, config.retry_scale, 2 * config.retry_scale,
+          ExpectedJson(config.expected)),
       absl::StrFormat(
           "\"clients\":{\"total\":%d,\"powered_on\":%d,\"booted_first_try\":%d,"
           "\"booted_after_retries\":%d,\"never\":%d,\"never_no_offer\":%d,"

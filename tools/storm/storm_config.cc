@@ -45,6 +45,16 @@ absl::StatusOr<double> ParseReal(std::string_view flag, std::string_view text,
   return value;
 }
 
+// "ARCH=VALUE" with ARCH an architecture class name (engine/arch.h).
+std::optional<std::pair<ArchClass, std::string_view>> SplitArch(
+    std::string_view text) {
+  const size_t eq = text.find('=');
+  if (eq == std::string_view::npos) return std::nullopt;
+  const std::optional<ArchClass> arch = ParseArchClassName(text.substr(0, eq));
+  if (!arch) return std::nullopt;
+  return std::make_pair(*arch, text.substr(eq + 1));
+}
+
 uint64_t SecondsToNs(double seconds) {
   return static_cast<uint64_t>(std::llround(seconds * kNsPerSecond));
 }
@@ -162,6 +172,36 @@ std::string StormUsageText() {
          "                            table); needs no interface\n"
          "  -h, --help                this text\n"
          "\n"
+         "The right answers (default: not checked); a reply that differs is "
+         "a wrong\n"
+         "answer, and the client ignores it:\n"
+         "      --expect-file ARCH=PATH  the boot file for PXE clients of "
+         "ARCH\n"
+         "                            (repeatable), an architecture class "
+         "as in\n"
+         "                            pxe-pdhcp's --boot-file: bios, "
+         "uefi-x64,\n"
+         "                            uefi-arm64, ...; bios and ipxe clients "
+         "are bios,\n"
+         "                            arm64 ones uefi-arm64\n"
+         "      --expect-http-url [ARCH=]URL  the URL for HTTP-boot clients "
+         "(of ARCH;\n"
+         "                            http clients are uefi-x64)\n"
+         "      --expect-ipxe-script URL  the file for iPXE clients, over "
+         "their arch's\n"
+         "      --expect-server ADDR  the proxy: option 54 of every reply; "
+         "siaddr of\n"
+         "                            one without a file (UEFI asks there on "
+         "4011)\n"
+         "      --expect-tftp-server ADDR  siaddr of a reply that names a "
+         "TFTP file\n"
+         "                            (default: the --expect-server "
+         "address)\n"
+         "Always checked: xids, yiaddr, option 60, option 43 (well formed; "
+         "43.6 bit 3\n"
+         "with a file for PXE ROMs; the ACK echoes 43.71), the ACK's "
+         "ports.\n"
+         "\n"
          "A progress line is shown on stderr when it is a terminal. Exit "
          "status: 0\n"
          "when the storm ran (whatever the server did), 1 when it could not "
@@ -174,6 +214,7 @@ absl::StatusOr<StormConfig> ParseStormCommandLine(
   StormConfig config;
   ArgReader reader(args);
   bool window_given = false;
+  std::string http_url_every_arch;
   while (!reader.Done()) {
     const std::string_view arg = reader.Next();
     if (arg.size() < 2 || arg[0] != '-') {
@@ -234,12 +275,52 @@ absl::StatusOr<StormConfig> ParseStormCommandLine(
                            ParseReal(arg, v, 0, 86400, false));
     } else if (name == "json") {
       config.json = true;
+    } else if (name == "expect-file") {
+      PXE_ASSIGN_OR_RETURN(std::string_view v, value());
+      const auto split = SplitArch(v);
+      if (!split || split->second.empty()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--expect-file wants ARCH=PATH with ARCH one of ",
+                         ArchList(), "; got \"", Sv(v), "\""));
+      }
+      config.expected.file[static_cast<size_t>(split->first)] = split->second;
+    } else if (name == "expect-http-url") {
+      PXE_ASSIGN_OR_RETURN(std::string_view v, value());
+      const auto split = SplitArch(v);
+      const std::string_view url = split ? split->second : v;
+      if (!url.starts_with("http://") && !url.starts_with("https://")) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "--expect-http-url wants [ARCH=]URL with an http:// or https:// "
+            "URL; got \"",
+            Sv(v), "\""));
+      }
+      if (split) {
+        config.expected.http_url[static_cast<size_t>(split->first)] = url;
+      } else {
+        http_url_every_arch = url;
+      }
+    } else if (name == "expect-ipxe-script") {
+      PXE_ASSIGN_OR_RETURN(std::string_view v, value());
+      if (v.empty()) {
+        return absl::InvalidArgumentError("--expect-ipxe-script is empty");
+      }
+      config.expected.ipxe_script = v;
+    } else if (name == "expect-server") {
+      PXE_ASSIGN_OR_RETURN(std::string_view v, value());
+      PXE_ASSIGN_OR_RETURN(config.expected.server, ParseIpv4(v));
+    } else if (name == "expect-tftp-server") {
+      PXE_ASSIGN_OR_RETURN(std::string_view v, value());
+      PXE_ASSIGN_OR_RETURN(config.expected.tftp_server, ParseIpv4(v));
     } else {
       return absl::InvalidArgumentError(
           absl::StrCat("unknown option ", Sv(arg), " (see --help)"));
     }
   }
   if (config.action == StormConfig::Action::kHelp) return config;
+  // A URL for one architecture wins over the one for every architecture.
+  for (std::string& url : config.expected.http_url) {
+    if (url.empty()) url = http_url_every_arch;
+  }
   if (config.interface.empty() &&
       config.action != StormConfig::Action::kListClients) {
     return absl::InvalidArgumentError("-i IFACE is required (see --help)");

@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "engine/policy.h"
 #include "tools/storm/client_profile.h"
+#include "tools/storm/reply_check.h"
 
 namespace pxe::storm {
 
@@ -45,6 +46,9 @@ struct StormConfig {
   std::optional<uint64_t> seed;  // --seed; default: a random one
   double max_seconds = 0;        // --max-seconds; 0 = AutoMaxSeconds()
   bool json = false;             // --json
+  // --expect-file, --expect-http-url, --expect-ipxe-script, --expect-server,
+  // --expect-tftp-server: the right answers, checked in every reply.
+  ExpectedAnswers expected;
 };
 
 // Parses argv (without argv[0]). Errors name the flag and what is wrong.
