@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the shell tests: the shell side of tests/testing/cannot_run.h.
 #   cannot_run REASON...
 # The test cannot run on this machine (no root, a program or file missing):
