@@ -12,6 +12,7 @@
 
 #include "capture/unique_fd.h"
 #include "gtest/gtest.h"
+#include "tests/testing/cannot_run.h"
 
 namespace pxe {
 namespace {
@@ -24,7 +25,7 @@ class FanoutTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (geteuid() != 0) {
-      GTEST_SKIP() << "SKIPPED: needs root (AF_PACKET sockets)";
+      PXE_CANNOT_RUN("needs root (AF_PACKET sockets)");
     }
   }
 };

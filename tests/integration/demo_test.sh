@@ -6,19 +6,18 @@
 # the machine off. Checked here: the demo exits 0, pxe-pdhcp answered with
 # the boot file, the machine fetched vmlinuz and initrd.gz, Linux got
 # pxelinux's IPAPPEND line, the machine powered itself off, and the demo's
-# namespaces are gone afterwards. Needs root; exits 77 (skipped) without
-# it, without the programs and firmware the demo starts, or when there is
-# no kernel to boot (none cached and APT does not know the package).
+# namespaces are gone afterwards. Needs root; without it, without the
+# programs and firmware the demo starts, or when there is no kernel to boot
+# (none cached and APT does not know the package) it cannot run: it exits 77
+# (skipped), or 1 with CI=true or PXE_REQUIRE_ALL=1 (cannot_run.sh).
 #   demo_test.sh SOURCE_DIR BUILD_DIR bios|uefi
 set -euo pipefail
 source=$1
 build=$2
 firmware=$3
 
-skip() {
-  echo "SKIPPED: $*"
-  exit 77
-}
+source "$(dirname "${BASH_SOURCE[0]}")/../testing/cannot_run.sh"
+skip() { cannot_run "$@"; }
 [[ $(id -u) -eq 0 ]] || skip "needs root (network namespaces, a tap device)"
 for tool in qemu-system-x86_64 dnsmasq in.tftpd tcpdump busybox dpkg-deb; do
   command -v "$tool" >/dev/null ||

@@ -38,6 +38,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/integration/sandbox.h"
+#include "tests/testing/cannot_run.h"
 
 namespace pxe::testing {
 namespace {
@@ -165,8 +166,9 @@ class FirmwareBootTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!IsRoot()) {
-      GTEST_SKIP() << "needs root: builds network namespaces and runs DHCP, "
-                      "TFTP and QEMU inside them (run ctest as root)";
+      PXE_CANNOT_RUN(
+          "needs root: builds network namespaces and runs DHCP, TFTP and "
+          "QEMU inside them (run ctest as root)");
     }
     std::vector<std::string> missing;
     for (const char* program : {"ip", "ss", "sysctl", "dnsmasq", "in.tftpd",
@@ -178,10 +180,11 @@ class FirmwareBootTest : public ::testing::Test {
       if (::access(file, R_OK) != 0) missing.push_back(file);
     }
     if (!missing.empty()) {
-      GTEST_SKIP() << "missing " << absl::StrJoin(missing, ", ")
-                   << " (Debian: iproute2 procps dnsmasq-base tftpd-hpa "
-                      "tcpdump qemu-system-x86 ipxe-qemu ovmf pxelinux "
-                      "syslinux-common syslinux-efi)";
+      PXE_CANNOT_RUN(absl::StrCat(
+          "missing ", absl::StrJoin(missing, ", "),
+          " (Debian: iproute2 procps dnsmasq-base tftpd-hpa tcpdump "
+          "qemu-system-x86 ipxe-qemu ovmf pxelinux syslinux-common "
+          "syslinux-efi)"));
     }
 
     absl::StatusOr<std::unique_ptr<Sandbox>> sandbox = Sandbox::Create();

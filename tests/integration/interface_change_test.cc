@@ -30,6 +30,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/integration/sandbox.h"
+#include "tests/testing/cannot_run.h"
 
 namespace pxe::testing {
 namespace {
@@ -224,13 +225,14 @@ class InterfaceChangeTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!IsRoot()) {
-      GTEST_SKIP() << "needs root: builds network namespaces and runs "
-                      "pxe-pdhcp, pxe-storm and tcpdump inside them";
+      PXE_CANNOT_RUN(
+          "needs root: builds network namespaces and runs pxe-pdhcp, "
+          "pxe-storm and tcpdump inside them");
     }
     for (const char* program : {"ip", "tcpdump"}) {
       if (!FindProgram(program).ok()) {
-        GTEST_SKIP() << program << " is not installed (Debian: iproute2 "
-                     << "tcpdump)";
+        PXE_CANNOT_RUN(absl::StrCat(
+            program, " is not installed (Debian: iproute2 tcpdump)"));
       }
     }
     absl::StatusOr<std::unique_ptr<Sandbox>> made = Sandbox::Create();

@@ -44,6 +44,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/integration/sandbox.h"
+#include "tests/testing/cannot_run.h"
 
 namespace pxe::testing {
 namespace {
@@ -178,17 +179,18 @@ class LanTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!IsRoot()) {
-      GTEST_SKIP() << "needs root: builds network namespaces and runs DHCP "
-                      "servers, pxe-pdhcp and raw-socket clients inside them "
-                      "(run ctest as root)";
+      PXE_CANNOT_RUN(
+          "needs root: builds network namespaces and runs DHCP servers, "
+          "pxe-pdhcp and raw-socket clients inside them (run ctest as root)");
     }
     std::vector<std::string> missing;
     for (const char* program : {"ip", "ss", "sysctl", "dnsmasq", "tcpdump"}) {
       if (!FindProgram(program).ok()) missing.push_back(program);
     }
     if (!missing.empty()) {
-      GTEST_SKIP() << "missing " << absl::StrJoin(missing, ", ")
-                   << " (Debian: iproute2 procps dnsmasq-base tcpdump)";
+      PXE_CANNOT_RUN(
+          absl::StrCat("missing ", absl::StrJoin(missing, ", "),
+                       " (Debian: iproute2 procps dnsmasq-base tcpdump)"));
     }
     absl::StatusOr<std::unique_ptr<Sandbox>> sandbox = Sandbox::Create();
     ASSERT_TRUE(sandbox.ok()) << sandbox.status();
@@ -506,7 +508,7 @@ TEST_F(LanTest, SameHostDnsmasq) {
 TEST_F(LanTest, SameHostKea) {
   absl::StatusOr<std::string> kea = FindProgram("kea-dhcp4");
   if (!kea.ok()) {
-    GTEST_SKIP() << "kea-dhcp4 is not installed (Debian: kea-dhcp4-server)";
+    PXE_CANNOT_RUN("kea-dhcp4 is not installed (Debian: kea-dhcp4-server)");
   }
   ASSERT_NO_FATAL_FAILURE(BuildSameHostLan({"10.77.0.1/24"}));
   const std::string config = sandbox_->Path("kea.json");
@@ -550,8 +552,9 @@ TEST_F(LanTest, SameHostKea) {
 TEST_F(LanTest, SameHostIscDhcpd) {
   absl::StatusOr<std::string> dhcpd = FindProgram("dhcpd");
   if (!dhcpd.ok()) {
-    GTEST_SKIP() << "ISC dhcpd is not installed (Debian: isc-dhcp-server); "
-                    "nothing to test against";
+    PXE_CANNOT_RUN(
+        "ISC dhcpd is not installed (Debian: isc-dhcp-server); nothing to "
+        "test against");
   }
   ASSERT_NO_FATAL_FAILURE(BuildSameHostLan({"10.77.0.1/24"}));
   const std::string config = sandbox_->Path("dhcpd.conf");
@@ -862,47 +865,46 @@ TEST_F(LanTest, Port4011) {
 // udhcpc and ISC dhclient get their leases from dnsmasq; pxe-probe posing as
 // Windows ("MSFT 5.0") or without option 60 gets no proxy offer. pxe-pdhcp
 // saw all of it (its stop summary counts the frames) and answered none.
+// Both clients are the point of the test: without either it cannot run.
 TEST_F(LanTest, Silence) {
+  for (const char* client : {"busybox", "dhclient"}) {
+    if (!FindProgram(client).ok()) {
+      PXE_CANNOT_RUN(absl::StrCat(
+          client, " is not installed (Debian: udhcpc, isc-dhcp-client)"));
+    }
+  }
   ASSERT_NO_FATAL_FAILURE(BuildSameHostLan({"10.77.0.1/24"}));
   ASSERT_NO_FATAL_FAILURE(
       StartDnsmasq(srv_, "v1", {"--dhcp-range=10.77.0.100,10.77.0.200,1h"}));
   const pid_t proxy = StartPdhcp(srv_, "v1");
   ASSERT_GT(proxy, 0);
 
-  std::vector<std::string> skipped;
-  if (FindProgram("busybox").ok()) {
-    // -s /bin/true: report the lease, configure nothing.
-    absl::StatusOr<CommandResult> udhcpc =
-        sandbox_->RunIn(cli_,
-                        {"busybox", "udhcpc", "-i", "v0", "-f", "-q", "-n",
-                         "-t", "3", "-T", "1", "-s", "/bin/true"},
-                        absl::Seconds(15));
-    ASSERT_TRUE(udhcpc.ok()) << udhcpc.status();
-    EXPECT_EQ(udhcpc->exit_code, 0) << udhcpc->out << udhcpc->err;
-    EXPECT_THAT(udhcpc->out + udhcpc->err,
-                ContainsRegex("lease of 10\\.77\\.0\\.[0-9]+ obtained"));
-  } else {
-    skipped.push_back("busybox udhcpc");
-  }
-  if (FindProgram("dhclient").ok()) {
-    const std::string log = sandbox_->Path("dhclient.log");
-    absl::StatusOr<pid_t> dhclient = sandbox_->Spawn(
-        cli_,
-        {"dhclient", "-d", "-1", "-v", "-cf", "/dev/null", "-sf", "/bin/true",
-         "-lf", sandbox_->Path("dhclient.leases"), "-pf",
-         sandbox_->Path("dhclient.pid"), "v0"},
-        log);
-    ASSERT_TRUE(dhclient.ok()) << dhclient.status();
-    const absl::Status bound = WaitForFileContains(
-        log, "bound to 10.77.0.",
-        WaitOptions{.timeout = absl::Seconds(15), .abort_if = [&] {
-                      return sandbox_->CheckRunning(*dhclient, "dhclient");
-                    }});
-    EXPECT_TRUE(bound.ok()) << bound;
-    sandbox_->Stop(*dhclient);
-  } else {
-    skipped.push_back("dhclient");
-  }
+  // -s /bin/true: report the lease, configure nothing.
+  absl::StatusOr<CommandResult> udhcpc =
+      sandbox_->RunIn(cli_,
+                      {"busybox", "udhcpc", "-i", "v0", "-f", "-q", "-n", "-t",
+                       "3", "-T", "1", "-s", "/bin/true"},
+                      absl::Seconds(15));
+  ASSERT_TRUE(udhcpc.ok()) << udhcpc.status();
+  EXPECT_EQ(udhcpc->exit_code, 0) << udhcpc->out << udhcpc->err;
+  EXPECT_THAT(udhcpc->out + udhcpc->err,
+              ContainsRegex("lease of 10\\.77\\.0\\.[0-9]+ obtained"));
+
+  const std::string dhclient_log = sandbox_->Path("dhclient.log");
+  absl::StatusOr<pid_t> dhclient =
+      sandbox_->Spawn(cli_,
+                      {"dhclient", "-d", "-1", "-v", "-cf", "/dev/null", "-sf",
+                       "/bin/true", "-lf", sandbox_->Path("dhclient.leases"),
+                       "-pf", sandbox_->Path("dhclient.pid"), "v0"},
+                      dhclient_log);
+  ASSERT_TRUE(dhclient.ok()) << dhclient.status();
+  const absl::Status bound = WaitForFileContains(
+      dhclient_log, "bound to 10.77.0.",
+      WaitOptions{.timeout = absl::Seconds(15), .abort_if = [&] {
+                    return sandbox_->CheckRunning(*dhclient, "dhclient");
+                  }});
+  EXPECT_TRUE(bound.ok()) << bound;
+  sandbox_->Stop(*dhclient);
   for (const char* vendor_class : {"MSFT 5.0", ""}) {
     SCOPED_TRACE(absl::StrCat("option 60 \"", vendor_class, "\""));
     const ProbeRun run = Probe(cli_, {"--vendor-class", vendor_class,
@@ -925,10 +927,6 @@ TEST_F(LanTest, Silence) {
     (void)absl::SimpleAtoi(count, &frames);
   }
   EXPECT_GE(frames, 4) << log;
-  if (!skipped.empty()) {
-    std::printf("not installed, not tried: %s\n",
-                absl::StrJoin(skipped, ", ").c_str());
-  }
 }
 
 // 8. 802.1Q on a trunk. pxe-probe injects tagged frames over the untagged
@@ -1017,8 +1015,9 @@ TEST_F(LanTest, VlanDeviceAndItsParent) {
                              "v1.100", "type", "vlan", "id", "100"});
   ASSERT_TRUE(made.ok()) << made.status();
   if (made->exit_code != 0) {
-    GTEST_SKIP() << "this kernel cannot create VLAN devices (8021q): "
-                 << made->err;
+    PXE_SKIP_KERNEL_LACKS("8021q",
+                          absl::StrCat("`ip link add ... type vlan` fails: ",
+                                       absl::StripAsciiWhitespace(made->err)));
   }
   ASSERT_OK_STATUS(sandbox_->AddAddress(srv_, "v1.100", "10.100.0.1/24"));
   ASSERT_OK_STATUS(

@@ -34,6 +34,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/integration/sandbox.h"
+#include "tests/testing/cannot_run.h"
 
 namespace pxe::testing {
 namespace {
@@ -103,13 +104,14 @@ class LeastPrivilegeTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!IsRoot()) {
-      GTEST_SKIP() << "needs root: builds network namespaces, starts "
-                      "pxe-pdhcp as root and as nobody inside them";
+      PXE_CANNOT_RUN(
+          "needs root: builds network namespaces, starts pxe-pdhcp as root "
+          "and as nobody inside them");
     }
     for (const char* program : {"ip", "setpriv", "env"}) {
       if (!FindProgram(program).ok()) {
-        GTEST_SKIP() << "missing " << program << " (Debian: iproute2, "
-                     << "util-linux, coreutils)";
+        PXE_CANNOT_RUN(absl::StrCat(
+            "missing ", program, " (Debian: iproute2, util-linux, coreutils)"));
       }
     }
     absl::StatusOr<std::unique_ptr<Sandbox>> sandbox = Sandbox::Create();
@@ -213,9 +215,10 @@ class LeastPrivilegeFirmwareTest : public LeastPrivilegeTest {
       if (::access(file, R_OK) != 0) missing.push_back(file);
     }
     if (!missing.empty()) {
-      GTEST_SKIP() << "missing " << absl::StrJoin(missing, ", ")
-                   << " (Debian: iproute2 dnsmasq-base tftpd-hpa "
-                      "qemu-system-x86 ipxe-qemu pxelinux syslinux-common)";
+      PXE_CANNOT_RUN(absl::StrCat(
+          "missing ", absl::StrJoin(missing, ", "),
+          " (Debian: iproute2 dnsmasq-base tftpd-hpa qemu-system-x86 "
+          "ipxe-qemu pxelinux syslinux-common)"));
     }
     absl::StatusOr<std::string> lan = sandbox_->AddNamespace("lan");
     ASSERT_TRUE(lan.ok()) << lan.status();

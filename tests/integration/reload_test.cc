@@ -17,6 +17,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/integration/sandbox.h"
+#include "tests/testing/cannot_run.h"
 
 namespace pxe::testing {
 namespace {
@@ -39,8 +40,9 @@ int CountMatches(const std::string& text, const std::string& pattern) {
 
 TEST(ReloadTest, HundredReloadsUnderLoadLoseNoClientAndNeverMixPolicies) {
   if (!IsRoot()) {
-    GTEST_SKIP() << "needs root: builds network namespaces and runs "
-                    "pxe-pdhcp and pxe-storm's raw sockets inside them";
+    PXE_CANNOT_RUN(
+        "needs root: builds network namespaces and runs pxe-pdhcp and "
+        "pxe-storm's raw sockets inside them");
   }
   absl::StatusOr<std::unique_ptr<Sandbox>> made = Sandbox::Create();
   ASSERT_TRUE(made.ok()) << made.status();

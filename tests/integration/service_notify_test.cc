@@ -25,6 +25,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/integration/sandbox.h"
+#include "tests/testing/cannot_run.h"
 
 namespace pxe::testing {
 namespace {
@@ -113,8 +114,9 @@ std::string Join(const std::vector<std::string>& messages) {
 
 TEST(ServiceNotifyTest, ReadyReloadWatchdogAndStop) {
   if (!IsRoot()) {
-    GTEST_SKIP() << "needs root: builds a network namespace, runs pxe-pdhcp "
-                    "in it and stops one of its threads with ptrace";
+    PXE_CANNOT_RUN(
+        "needs root: builds a network namespace, runs pxe-pdhcp in it and "
+        "stops one of its threads with ptrace");
   }
   absl::StatusOr<std::unique_ptr<Sandbox>> made = Sandbox::Create();
   ASSERT_TRUE(made.ok()) << made.status();

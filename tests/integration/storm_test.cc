@@ -18,6 +18,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/integration/sandbox.h"
+#include "tests/testing/cannot_run.h"
 
 namespace pxe::testing {
 namespace {
@@ -48,8 +49,9 @@ class StormTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!IsRoot()) {
-      GTEST_SKIP() << "needs root: builds network namespaces and runs "
-                      "pxe-pdhcp and pxe-storm's raw sockets inside them";
+      PXE_CANNOT_RUN(
+          "needs root: builds network namespaces and runs pxe-pdhcp and "
+          "pxe-storm's raw sockets inside them");
     }
     absl::StatusOr<std::unique_ptr<Sandbox>> sandbox = Sandbox::Create();
     ASSERT_TRUE(sandbox.ok()) << sandbox.status();

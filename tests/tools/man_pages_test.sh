@@ -19,6 +19,8 @@
 # And: every page's .TH names the version `pxe-pdhcp --version` prints, as
 # does debian/changelog; and, when groff is installed, `groff -man -z -ww`
 # (every warning) and `man --warnings` find nothing to say about any page.
+# (With CI=true or PXE_REQUIRE_ALL=1, groff or man missing is a failure:
+# tests/testing/cannot_run.sh.)
 #
 # --self-test runs the checks on changed copies of the pages (an option
 # left out, a default changed, a key left out, an option invented, a roff
@@ -49,6 +51,7 @@ fail() {
   echo "FAIL: $*" >&2
   failures=$((failures + 1))
 }
+source "$(dirname "${BASH_SOURCE[0]}")/../testing/cannot_run.sh"
 
 # Roff source on stdin -> one text line per input line, with the escapes
 # and font changes this project's pages use resolved, and the structure as
@@ -390,8 +393,17 @@ check_version() {
 
 check_roff() {
   if ! command -v groff >/dev/null; then
+    if every_test_must_run; then
+      fail "groff is not installed (groff-base): the roff checks must run here"
+    fi
     echo "groff is not installed: the roff checks are skipped"
     return
+  fi
+  if ! command -v man >/dev/null; then
+    if every_test_must_run; then
+      fail "man is not installed (man-db): man --warnings must run here"
+    fi
+    echo "man is not installed: man --warnings is skipped"
   fi
   local page out
   for page in "$man_dir"/*.[158]; do

@@ -5,17 +5,17 @@
 # the manual pages, the unit checked by systemd-analyze), then purged, after
 # which nothing it installed or made may be left.
 #   tests/tools/package_test.sh SOURCE_DIR [DEB]
-# With DEB, that package is tested instead of one built here. Exits 77
-# (skipped, saying why) when not root, without dpkg, or when pxe-pdhcp is
-# already installed here: an operator's installation is never touched.
+# With DEB, that package is tested instead of one built here. Cannot run
+# (tests/testing/cannot_run.sh: skipped, or failed in CI) when not root,
+# without dpkg, or when pxe-pdhcp is already installed here: an operator's
+# installation is never touched.
 set -euo pipefail
 
 source_dir=$(cd "$1" && pwd)
 deb=${2:-}
-skip() {
-  echo "SKIPPED: $*"
-  exit 77
-}
+# shellcheck source=tests/testing/cannot_run.sh
+source "$source_dir/tests/testing/cannot_run.sh"
+skip() { cannot_run "$@"; }
 failures=0
 fail() {
   echo "FAILED: $*"

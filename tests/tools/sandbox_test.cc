@@ -27,6 +27,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/cannot_run.h"
 #include "tests/testing/command.h"
 #include "tools/config.h"
 
@@ -254,7 +255,7 @@ std::string ProcStatus() {
 constexpr char kOnlyNetRaw[] = "0000000000002000";
 
 TEST(SandboxCapabilitiesTest, RootKeepsOnlyNetRaw) {
-  if (geteuid() != 0) GTEST_SKIP() << "needs root: drops root's capabilities";
+  if (geteuid() != 0) PXE_CANNOT_RUN("needs root: drops root's capabilities");
   const std::string status = RunInChild([] {
     const absl::Status s = KeepOnlyNetRaw();
     return s.ok() ? ProcStatus() : std::string(s.message());
@@ -266,7 +267,7 @@ TEST(SandboxCapabilitiesTest, RootKeepsOnlyNetRaw) {
 }
 
 TEST(SandboxCapabilitiesTest, EnterSandboxAsRootBecomesNobody) {
-  if (geteuid() != 0) GTEST_SKIP() << "needs root: switches user";
+  if (geteuid() != 0) PXE_CANNOT_RUN("needs root: switches user");
   int wait_status = 0;
   const std::string status = RunInChild(
       [] {
@@ -294,7 +295,7 @@ TEST(SandboxCapabilitiesTest, EnterSandboxAsRootBecomesNobody) {
 }
 
 TEST(SandboxCapabilitiesTest, AnotherUserWithoutRootIsAClearError) {
-  if (geteuid() != 0) GTEST_SKIP() << "needs root: becomes nobody first";
+  if (geteuid() != 0) PXE_CANNOT_RUN("needs root: becomes nobody first");
   const std::string message = RunInChild([] {
     if (setresgid(65534, 65534, 65534) != 0 ||
         setresuid(65534, 65534, 65534) != 0) {
