@@ -250,7 +250,7 @@ absl::Status RunDaemon(const DaemonConfig& config, ConfigLoader reload) {
     if (total.by_reason[i] != 0) {
       absl::StrAppend(&summary, "; ",
                       Sv(DropReasonName(static_cast<DropReason>(i))), " ",
-                      total.by_reason[i]);
+                      total.by_reason[i].load());
     }
   }
   log::Info(summary);
