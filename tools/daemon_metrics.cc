@@ -142,7 +142,8 @@ std::string RenderMetrics(const DaemonMetricsSources& sources) {
   }
 
   m.Family("pxe_pdhcp_drops_total", "counter",
-           "Frames not answered, by reason (see pxe-pdhcp(8), COUNTERS).");
+           "Frames not answered, by reason (the names of the stop summary; "
+           "see pxe-pdhcp(8), METRICS).");
   for (size_t i = 1; i < kDropReasonCount; ++i) {
     m.Sample("pxe_pdhcp_drops_total",
              {{"reason", DropReasonName(static_cast<DropReason>(i))}},
