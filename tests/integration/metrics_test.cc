@@ -306,6 +306,12 @@ TEST_F(MetricsTest, CountsMatchWhatClientsSentAndSurviveAReload) {
                   .ok())
       << TailOfFile(log_);
   EXPECT_THAT(ReadFileOrEmpty(log_), HasSubstr("replies by uefi-lab 5"));
+
+  // SIGTERM stops the metrics thread with the workers, inside the sandbox.
+  sandbox_->Stop(daemon);
+  EXPECT_THAT(
+      std::string(sandbox_->CheckRunning(daemon, "pxe-pdhcp").message()),
+      HasSubstr("exited with status 0"));
 }
 
 TEST_F(MetricsTest, AStormAddsUpAndPromtoolAcceptsTheScrape) {
