@@ -54,8 +54,12 @@ inline constexpr size_t kOverflowRuleSlot = kRuleSlots - 1;
 struct ResponderStats {
   explicit ResponderStats(size_t ports) : requests(ports) {}
 
-  using ByTypeAndArch =
-      std::array<std::array<RelaxedCounter, kArchSlots>, kMessageTypeSlots>;
+  // One port's requests, indexed [type][arch]. Cache-line aligned: the
+  // vector below is a heap block of its own, which must not share a line
+  // with what another worker writes.
+  struct alignas(64) ByTypeAndArch
+      : std::array<std::array<RelaxedCounter, kArchSlots>, kMessageTypeSlots> {
+  };
 
   Counters outcomes;  // every frame, by DropReason (0: answered)
   // Requests from boot clients that passed the frame checks (whatever then
