@@ -229,7 +229,7 @@ BENCHMARK_CAPTURE(BM_Respond, dropped_non_pxe_discover, kNonPxeDiscover,
 class DiscardSink : public ReplySink {
  public:
   std::span<uint8_t> NextSlot(size_t) override { return slot_; }
-  void Commit(size_t, size_t size) override {
+  void Commit(size_t, size_t size, const RxMeta&) override {
     ++committed_;
     benchmark::DoNotOptimize(size);
   }

@@ -31,6 +31,16 @@ inline void CpuRelax() {
 #endif
 }
 
+// CLOCK_REALTIME in nanoseconds: the clock of the tpacket timestamps.
+uint64_t RealtimeNowNs() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return uint64_t(ts.tv_sec) * 1'000'000'000 + uint64_t(ts.tv_nsec);
+}
+
+// How often the ring statistics and the learned offers are refreshed.
+constexpr uint64_t kStatsIntervalNs = 1'000'000'000;
+
 }  // namespace
 
 uint64_t MonotonicNowNs() {
@@ -49,7 +59,8 @@ ResponderPort PortOf(const InterfaceInfo& info) {
 
 Worker::Worker(SnapshotCell<PolicySnapshot>* policy, size_t index,
                WorkerPorts ports, const WorkerOptions& options,
-               ClientLogFn client_log, NoticeFn notice)
+               ClientLogFn client_log, NoticeFn notice,
+               RuleSlotTable* rule_slots)
     : policy_(policy),
       index_(index),
       rings_(std::move(ports.rings)),
@@ -57,9 +68,39 @@ Worker::Worker(SnapshotCell<PolicySnapshot>* policy, size_t index,
       responder_(std::move(ports.ports), options.responder, this,
                  std::move(client_log), notice),
       batch_(options.batch_size),
+      rule_slots_(rule_slots),
       wake_(std::move(ports.wake)),
       notice_(std::move(notice)) {
   rings_.resize(responder_.ports().size());
+  for (const ResponderPort& p : responder_.ports()) {
+    port_names_.push_back(p.name);
+  }
+}
+
+void Worker::AcquirePolicy() {
+  const PolicySnapshot* p = policy_->Acquire(index_);
+  if (p == acquired_) return;
+  // A reload (or the start): look the new snapshot's rule names up once
+  // here, so counting a reply by rule stays an array index.
+  acquired_ = p;
+  acquired_slots_.clear();
+  if (rule_slots_ != nullptr) {
+    for (const Rule& rule : p->policy().rules) {
+      acquired_slots_.push_back(rule_slots_->SlotOf(rule.name));
+    }
+  }
+  responder_.SetPolicy(p, acquired_slots_);
+}
+
+void Worker::RefreshStats(uint64_t now_ns, bool now_or_never) {
+  stats_.held.store(responder_.held());
+  if (now_ns < stats_due_ns_ && !now_or_never) return;
+  stats_due_ns_ = now_ns + kStatsIntervalNs;
+  const RingStats ring = ring_stats();
+  stats_.ring_packets.store(ring.packets);
+  stats_.ring_drops.store(ring.drops);
+  stats_.tx_errors.store(ring.tx_errors);
+  stats_.learned_offers.store(responder_.learned_offers(now_ns));
 }
 
 void Worker::Post(PortUpdate update) {
@@ -129,7 +170,15 @@ std::span<uint8_t> Worker::NextSlot(size_t port) {
   return slot;
 }
 
-void Worker::Commit(size_t port, size_t size) { rings_[port]->Commit(size); }
+void Worker::Commit(size_t port, size_t size, const RxMeta& request) {
+  rings_[port]->Commit(size);
+  // The kernel stamps received frames with CLOCK_REALTIME; a step of that
+  // clock between the two readings cannot make a latency negative.
+  const uint64_t now = RealtimeNowNs();
+  if (request.timestamp_ns != 0 && now >= request.timestamp_ns) {
+    stats_.latency.Observe(now - request.timestamp_ns);
+  }
+}
 
 void Worker::FlushAll() {
   for (auto& ring : rings_) {
@@ -200,7 +249,7 @@ absl::Status Worker::Run(const std::atomic<bool>& stop) {
     }
     // A reload takes effect here, between batches: every reply of a batch
     // comes from one policy.
-    responder_.SetPolicy(policy_->Acquire(index_));
+    AcquirePolicy();
     now = MonotonicNowNs();
     for (size_t i = 0; i < rings_.size(); ++i) {
       if (rings_[i] == nullptr) continue;
@@ -222,7 +271,9 @@ absl::Status Worker::Run(const std::atomic<bool>& stop) {
     }
     responder_.Tick(now);
     FlushAll();
+    RefreshStats(now);
   }
+  RefreshStats(MonotonicNowNs(), /*now_or_never=*/true);  // the final counts
   policy_->Release(index_);
   return absl::OkStatus();
 }

@@ -19,6 +19,7 @@
 #include "capture/bpf_filter.h"
 #include "capture/packet_ring.h"
 #include "capture/unique_fd.h"
+#include "capture/worker_stats.h"
 #include "engine/policy_snapshot.h"
 #include "engine/responder.h"
 #include "engine/snapshot_cell.h"
@@ -65,9 +66,12 @@ struct WorkerPorts {
 
 class Worker : private ReplySink {
  public:
-  // `index` is this worker's reader slot in `policy`.
+  // `index` is this worker's reader slot in `policy`. `rule_slots` (may be
+  // null: rule i counts in slot i + 1) names the reply counter slot of each
+  // rule, shared by the workers; it must outlive the worker.
   Worker(SnapshotCell<PolicySnapshot>* policy, size_t index, WorkerPorts ports,
-         const WorkerOptions& options, ClientLogFn client_log, NoticeFn notice);
+         const WorkerOptions& options, ClientLogFn client_log, NoticeFn notice,
+         RuleSlotTable* rule_slots = nullptr);
 
   // Serves until `stop` becomes true (checked at least every 200 ms). An
   // interface that goes down or away does not end it: the thread that
@@ -87,10 +91,18 @@ class Worker : private ReplySink {
   // worker is healthy, idle or not (the watchdog watches it).
   uint64_t turns() const { return turns_.load(std::memory_order_relaxed); }
 
+  // For metrics, from any thread while the worker runs: the responder's
+  // counts, and the worker's own (ring statistics at most about a second
+  // old).
+  const ResponderStats& responder_stats() const { return responder_.stats(); }
+  const WorkerStats& stats() const { return stats_; }
+  // The interface of each port, by port (fixed at construction).
+  const std::vector<std::string>& port_names() const { return port_names_; }
+
  private:
   // ReplySink: the transmit rings.
   std::span<uint8_t> NextSlot(size_t port) override;
-  void Commit(size_t port, size_t size) override;
+  void Commit(size_t port, size_t size, const RxMeta& request) override;
 
   // Whether any ring has a frame waiting (no syscall).
   bool AnyReady() const;
@@ -103,6 +115,11 @@ class Worker : private ReplySink {
   void ApplyUpdates();
   // The poll() set: every open ring, then the wake-up eventfd.
   void BuildPollSet();
+  // Takes the current policy snapshot; a new one gets its rule slots.
+  void AcquirePolicy();
+  // Refreshes the statistics read from the kernel and the tables into
+  // stats_: about once a second, or now when `now_or_never`.
+  void RefreshStats(uint64_t now_ns, bool now_or_never = false);
 
   SnapshotCell<PolicySnapshot>* policy_;
   size_t index_;
@@ -113,6 +130,12 @@ class Worker : private ReplySink {
   std::vector<pollfd> poll_set_;
   std::vector<size_t> poll_ports_;  // the port of each ring in poll_set_
   RingStats closed_stats_;          // of the rings closed so far
+  RuleSlotTable* rule_slots_;       // may be null
+  const PolicySnapshot* acquired_ = nullptr;  // the snapshot last acquired
+  std::vector<uint16_t> acquired_slots_;      // its rule slots, by rule
+  uint64_t stats_due_ns_ = 0;                 // next RefreshStats()
+  std::vector<std::string> port_names_;
+  WorkerStats stats_;
 
   // The mailbox: Post() fills it under the mutex and raises the flag, which
   // the loop reads with a relaxed load between batches; the eventfd wakes a

@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "engine/relaxed_counter.h"
+
 namespace pxe {
 
 #define PXE_DROP_REASONS(X)                                                 \
@@ -106,20 +108,23 @@ constexpr std::string_view DropReasonName(DropReason reason) {
   return kNames[static_cast<size_t>(reason)];
 }
 
-// Per-worker counters: one slot per outcome. Plain data; readers sum copies.
+// Per-worker counters: one slot per outcome. Written by the worker that owns
+// them; other threads may read them while it runs (relaxed), and sum them.
 struct Counters {
-  std::array<uint64_t, kDropReasonCount> by_reason{};
+  std::array<RelaxedCounter, kDropReasonCount> by_reason{};
 
-  void Count(DropReason reason) { ++by_reason[static_cast<size_t>(reason)]; }
-  uint64_t answered() const { return by_reason[0]; }
+  void Count(DropReason reason) {
+    by_reason[static_cast<size_t>(reason)].Increment();
+  }
+  uint64_t answered() const { return by_reason[0].load(); }
   uint64_t received() const {
     uint64_t total = 0;
-    for (uint64_t n : by_reason) total += n;
+    for (const RelaxedCounter& n : by_reason) total += n.load();
     return total;
   }
   Counters& operator+=(const Counters& other) {
     for (size_t i = 0; i < kDropReasonCount; ++i) {
-      by_reason[i] += other.by_reason[i];
+      by_reason[i].Add(other.by_reason[i].load());
     }
     return *this;
   }

@@ -39,4 +39,12 @@ uint32_t OfferTable::Lookup(const MacAddress& mac, uint64_t now_ns) const {
   return 0;
 }
 
+size_t OfferTable::LiveEntries(uint64_t now_ns) const {
+  size_t live = 0;
+  for (size_t i = 0; i <= mask_; ++i) {
+    live += entries_[i].address != 0 && entries_[i].expires_ns > now_ns;
+  }
+  return live;
+}
+
 }  // namespace pxe

@@ -30,6 +30,8 @@ class OfferTable {
   uint32_t Lookup(const MacAddress& mac, uint64_t now_ns) const;
 
   size_t capacity() const { return mask_ + 1; }
+  // How many entries are live at `now_ns`: a scan of the whole table.
+  size_t LiveEntries(uint64_t now_ns) const;
 
  private:
   static constexpr size_t kProbe = 8;

@@ -34,6 +34,7 @@ Responder::Responder(std::vector<ResponderPort> ports,
                     options.client_table_capacity),
       holds_(options.hold_capacity),
       duplicates_(options.duplicate_filter_capacity),
+      stats_(ports_.size()),
       request_(std::make_unique<Request>()) {
   vlan_slots_.resize(ports_.size());
   for (size_t i = 0; i < ports_.size(); ++i) {
@@ -72,7 +73,7 @@ const std::vector<InterfaceAddress>* Responder::NetworkOf(
 
 void Responder::Record(size_t port, std::span<const uint8_t> reply,
                        DropReason reason, const ResolvedAnswer* answer) {
-  counters_.Count(reason);
+  stats_.outcomes.Count(reason);
   if (client_log_ &&
       (options_.log_every_decision || (answer != nullptr && answer->log))) {
     client_log_({.request = *request_,
@@ -101,12 +102,13 @@ void Responder::HandleFrame(size_t port, std::span<const uint8_t> frame,
     Learn(port, now_ns);
     return;
   }
+  if (d != DropReason::kVlanNotServed) CountRequest(port);
   if (d != DropReason::kNone) {
     // Requests that are not ours are the common case: log only boot clients.
     if (r.kind != ClientKind::kNotBooting) {
       Record(port, {}, d);
     } else {
-      counters_.Count(d);
+      stats_.outcomes.Count(d);
     }
     return;
   }
@@ -138,10 +140,28 @@ void Responder::HandleFrame(size_t port, std::span<const uint8_t> frame,
     }
     // Answered when the server's OFFER shows up, or on time-out; the frame
     // it replaced never will be.
-    if (replaced) counters_.Count(DropReason::kReplacedWhileHeld);
+    if (replaced) stats_.outcomes.Count(DropReason::kReplacedWhileHeld);
     return;
   }
   Reply(port, frame, meta, now_ns, /*delay_done=*/false);
+}
+
+void Responder::CountRequest(size_t port) {
+  const Request& r = *request_;
+  // A boot client's DHCP message, whatever becomes of it.
+  if (r.kind == ClientKind::kNotBooting || r.type == dhcp::MessageType::kNone) {
+    return;
+  }
+  const size_t arch =
+      r.arch_known ? static_cast<size_t>(r.arch.arch_class) : kUnknownArchSlot;
+  stats_.requests[port][MessageTypeSlot(r.type)][arch].Increment();
+}
+
+size_t Responder::RuleSlot(int rule) const {
+  if (rule < 0) return 0;
+  const size_t i = static_cast<size_t>(rule);
+  if (i < rule_slots_.size()) return rule_slots_[i];
+  return std::min(i + 1, kOverflowRuleSlot);
 }
 
 bool Responder::WithinRateLimits(size_t port, uint64_t now_ns) {
@@ -190,16 +210,16 @@ void Responder::Learn(size_t port, uint64_t now_ns) {
                            (r.type == dhcp::MessageType::kOffer ||
                             r.type == dhcp::MessageType::kAck);
   if (!from_server) {
-    counters_.Count(DropReason::kServerReply);
+    stats_.outcomes.Count(DropReason::kServerReply);
     return;
   }
   // A spoofed offer must not move a client to another subnet.
   if (policy_ == nullptr ||
       !TrustedServer(*NetworkOf(port, r.frame), r.frame.ip_src)) {
-    counters_.Count(DropReason::kUntrustedServerReply);
+    stats_.outcomes.Count(DropReason::kUntrustedServerReply);
     return;
   }
-  counters_.Count(DropReason::kServerReply);
+  stats_.outcomes.Count(DropReason::kServerReply);
   offers_.Learn(r.chaddr, r.yiaddr, now_ns + options_.learn_ttl_ns);
   if (!warned_pxe_server_ && StartsWith(r.vendor_class, kPxeClient)) {
     warned_pxe_server_ = true;
@@ -241,7 +261,8 @@ void Responder::Reply(size_t port, std::span<const uint8_t> frame,
       .interface_name = p.name};
   const ClientFacts facts = FactsOf(
       request, ClientSubnetAddress(request, context), context.interface_name);
-  const ResolvedAnswer& answer = policy_->AnswerFor(facts);
+  int rule = -1;
+  const ResolvedAnswer& answer = policy_->AnswerFor(facts, &rule);
   ReplyPlan plan;
   if (DropReason d =
           DecideWith(request, answer, policy_->policy(), context, &plan);
@@ -268,7 +289,9 @@ void Responder::Reply(size_t port, std::span<const uint8_t> frame,
     Record(port, {}, why, &answer);
     return;
   }
-  sink_->Commit(port, size);
+  sink_->Commit(port, size, meta);
+  stats_.replies[RuleSlot(rule)][plan.type == dhcp::MessageType::kOffer ? 0 : 1]
+      .Increment();
   Record(port, slot.first(size), DropReason::kNone, &answer);
 }
 

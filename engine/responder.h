@@ -29,6 +29,7 @@
 #include "engine/policy_snapshot.h"
 #include "engine/rate_limiter.h"
 #include "engine/request.h"
+#include "engine/responder_stats.h"
 
 namespace pxe {
 
@@ -39,8 +40,10 @@ class ReplySink {
   // A buffer of at least kMaxReplyFrameSize bytes for the next reply on
   // `port`, or empty when none is free.
   virtual std::span<uint8_t> NextSlot(size_t port) = 0;
-  // Queues the first `size` bytes of the last NextSlot() for sending.
-  virtual void Commit(size_t port, size_t size) = 0;
+  // Queues the first `size` bytes of the last NextSlot() for sending: the
+  // reply to the frame received with `request` (whose timestamp gives the
+  // reply's latency).
+  virtual void Commit(size_t port, size_t size, const RxMeta& request) = 0;
 };
 
 // One interface the responder answers on.
@@ -106,8 +109,16 @@ class Responder {
             ReplySink* sink, ClientLogFn client_log = {}, NoticeFn notice = {});
 
   // The policy every later decision uses, including those of frames held
-  // earlier. Must outlive its use; call between frames.
-  void SetPolicy(const PolicySnapshot* policy) { policy_ = policy; }
+  // earlier. Must outlive its use; call between frames. `rule_slots[i]` is
+  // the slot (ResponderStats::replies) that counts the replies of rule i:
+  // the same rule name gets the same slot in every snapshot. Without one,
+  // rule i counts in slot i + 1 (one policy, e.g. a replay). It must live
+  // as long as `policy` is in use.
+  void SetPolicy(const PolicySnapshot* policy,
+                 std::span<const uint16_t> rule_slots = {}) {
+    policy_ = policy;
+    rule_slots_ = rule_slots;
+  }
   const PolicySnapshot* policy() const { return policy_; }
 
   // Handles one frame received on `port` at `now_ns`.
@@ -118,7 +129,14 @@ class Responder {
   // When Tick() next has work (UINT64_MAX: nothing held).
   uint64_t next_deadline_ns() const { return holds_.earliest_deadline_ns(); }
 
-  const Counters& counters() const { return counters_; }
+  const Counters& counters() const { return stats_.outcomes; }
+  // Readable from other threads while the responder runs (relaxed loads).
+  const ResponderStats& stats() const { return stats_; }
+  // Offers learned from the LAN's DHCP server and not yet expired at
+  // `now_ns` (a scan of the table: call now and then, not per frame).
+  size_t learned_offers(uint64_t now_ns) const {
+    return offers_.LiveEntries(now_ns);
+  }
   size_t held() const { return holds_.size(); }
   std::span<const ResponderPort> ports() const { return ports_; }
   // Replaces what `port` answers with (its interface's addresses or MAC
@@ -148,6 +166,10 @@ class Responder {
   void Record(size_t port, std::span<const uint8_t> reply, DropReason reason,
               const ResolvedAnswer* answer = nullptr);
   void Released(const HoldQueue::Held& held, uint64_t now_ns);
+  // Counts request_ by port, type and architecture.
+  void CountRequest(size_t port);
+  // The reply counter slot of rule `rule` (-1: the defaults).
+  size_t RuleSlot(int rule) const;
 
   std::vector<ResponderPort> ports_;
   // Per port: VLAN id -> index into its vlans, -1 when not served (empty
@@ -158,6 +180,7 @@ class Responder {
   ClientLogFn client_log_;
   NoticeFn notice_;
   const PolicySnapshot* policy_ = nullptr;
+  std::span<const uint16_t> rule_slots_;
   // Whether request_ (on `port`) is within the rate limits; if not, it is
   // counted and the operator told (at most once a minute).
   bool WithinRateLimits(size_t port, uint64_t now_ns);
@@ -169,7 +192,7 @@ class Responder {
   uint64_t rate_suppressed_ = 0;  // limited since then
   HoldQueue holds_;
   DuplicateFilter duplicates_;
-  Counters counters_;
+  ResponderStats stats_;
   std::unique_ptr<Request> request_;  // scratch, reused for every frame
   bool warned_pxe_server_ = false;
   bool warned_hold_full_ = false;  // until the hold queue is empty again

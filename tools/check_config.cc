@@ -178,6 +178,10 @@ void DescribeServer(const DaemonConfig& c, std::string* out) {
   line("interface_rate_per_second", r.interface_per_second == 0
                                         ? std::string("0 (no limit)")
                                         : absl::StrCat(r.interface_per_second));
+  absl::StrAppend(out, "[metrics]\n");
+  line("listen", c.metrics_listen.empty()
+                     ? std::string("off")
+                     : absl::StrCat("http://", c.metrics_listen, "/metrics"));
 }
 
 void DescribeDefaults(const PolicySnapshot& policy, std::string* out) {

@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "engine/status_macros.h"
 #include "tools/arg_reader.h"
+#include "tools/metrics_server.h"
 #include "tools/policy_file.h"
 
 namespace pxe {
@@ -143,6 +144,8 @@ absl::Status CheckVlans(const DaemonConfig& config) {
 
 std::string VersionText() { return absl::StrCat("pxe-pdhcp ", kVersion); }
 
+std::string_view VersionNumber() { return kVersion; }
+
 std::string UsageText() {
   // The defaults as the structs define them, so this text cannot drift.
   const uint64_t hold_ms = ResponderOptions{}.offer_hold_ns / 1'000'000;
@@ -235,6 +238,13 @@ std::string UsageText() {
       ")\n"
       "      --interface-rate N   at most N replies a second per interface\n"
       "                           and worker (default 0 = no limit)\n"
+      "      --metrics ADDR:PORT  serve Prometheus metrics at\n"
+      "                           http://ADDR:PORT/metrics (e.g. "
+      "127.0.0.1:9767,\n"
+      "                           [::1]:9767; default: off)\n"
+      "      --status             print the running daemon's metrics from "
+      "--metrics\n"
+      "                           (or the file's [metrics] listen); exit\n"
       "      --foreground         do not daemonize (for systemd)\n"
       "      --log-level LEVEL    debug (every boot client's decision), info\n"
       "                           (the default), warning or error\n"
@@ -290,6 +300,7 @@ constexpr FlagSpec kFlags[] = {
     {"user", 0, true},           {"no-sandbox", 0, false},
     {"vlan", 0, true},           {"wait-for-interfaces", 0, false},
     {"log-level", 0, true},      {"log-format", 0, true},
+    {"metrics", 0, true},        {"status", 0, false},
 };
 
 const FlagSpec* FindFlag(std::string_view name, bool long_form) {
@@ -380,13 +391,19 @@ absl::Status ApplyModeFlags(const CommandLine& line, DaemonConfig* config) {
         return absl::InvalidArgumentError("-c needs a file name");
       }
       config->config_path = std::string(flag.value);
+    } else if (n == "status") {
+      if (config->action != DaemonConfig::Action::kRun) {
+        return absl::InvalidArgumentError(
+            "--status goes alone, without --check-config or --explain");
+      }
+      config->action = DaemonConfig::Action::kStatus;
     } else if (n == "check-config" || n == "explain") {
       const auto action = n == "explain" ? DaemonConfig::Action::kExplain
                                          : DaemonConfig::Action::kCheckConfig;
       if (config->action != DaemonConfig::Action::kRun &&
           config->action != action) {
         return absl::InvalidArgumentError(
-            "--check-config and --explain go alone: choose one");
+            "--check-config, --explain and --status go alone: choose one");
       }
       config->action = action;
     }
@@ -505,6 +522,12 @@ absl::Status ApplyFlags(const CommandLine& line, DaemonConfig* config) {
             "--log-format is text or json, not \"", Sv(flag.value), "\""));
       }
       config->log_format = *format;
+    } else if (n == "metrics") {
+      if (absl::Status s = ParseMetricsAddress(flag.value).status(); !s.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--metrics: ", s.message()));
+      }
+      config->metrics_listen = std::string(flag.value);
     } else if (n == "replay") {
       config->replay_path = std::string(flag.value);
     } else if (n == "write") {
@@ -586,6 +609,8 @@ absl::StatusOr<DaemonConfig> ParseCommandLine(
   PXE_RETURN_IF_ERROR(ApplyFlags(line, &config));
   PXE_RETURN_IF_ERROR(ApplyPositional(line, &config));
   PXE_RETURN_IF_ERROR(CheckReplayFlags(&config));
+  // --status needs only the metrics address, not a policy that serves.
+  if (config.action == DaemonConfig::Action::kStatus) return config;
   if (config.replay_path.empty()) PXE_RETURN_IF_ERROR(CheckVlans(config));
   // The file was checked where it was written; what is left is the whole
   // (a boot file at all) and what the flags changed.

@@ -28,6 +28,7 @@ struct DaemonConfig {
     kVersion,
     kCheckConfig,  // --check-config: print the compiled policy, exit
     kExplain,      // --explain FIELD=VALUE...: one client's reply, exit
+    kStatus,       // --status: print the running daemon's metrics, exit
   };
   Action action = Action::kRun;
 
@@ -65,6 +66,13 @@ struct DaemonConfig {
   // to enter the sandbox at all (--no-sandbox: no, for debugging).
   std::string user;
   bool sandbox = true;
+
+  // Prometheus metrics at http://ADDR:PORT/metrics (--metrics, [metrics]
+  // listen: "127.0.0.1:9767", "[::1]:9767"); empty: off.
+  std::string metrics_listen;
+  // FNV-1a (64 bits, hex) of the -c file's contents, as loaded; empty
+  // without a file. A label of pxe_pdhcp_config_info.
+  std::string config_digest;
 
   // Offline mode: run the engine over a capture instead of interfaces.
   std::string replay_path;  // --replay FILE
@@ -105,6 +113,8 @@ std::string UsageText();
 
 // "pxe-pdhcp 0.1.0"
 std::string VersionText();
+// "0.1.0"
+std::string_view VersionNumber();
 
 // Parses "binl" or "direct".
 std::optional<UefiOfferStyle> ParseUefiOfferStyle(std::string_view text);

@@ -16,6 +16,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "capture/interfaces.h"
 #include "capture/netlink_follower.h"
 #include "capture/packet_ring.h"
@@ -25,7 +27,9 @@
 #include "engine/snapshot_cell.h"
 #include "engine/status_macros.h"
 #include "tools/decision_log.h"
+#include "tools/daemon_metrics.h"
 #include "tools/log.h"
+#include "tools/metrics_server.h"
 #include "tools/sandbox.h"
 #include "tools/service_notify.h"
 
@@ -34,16 +38,19 @@ namespace {
 
 std::atomic<bool> stop_requested{false};
 
-// SIGTERM, SIGINT and SIGHUP are blocked in every thread and taken by the
-// main thread from a signalfd: no handler runs inside a worker.
+// SIGTERM, SIGINT, SIGHUP and SIGUSR1 are blocked in every thread and taken
+// by the main thread from a signalfd: no handler runs inside a worker.
 sigset_t ControlSignals() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGUSR1);
   return set;
 }
+
+int64_t UnixSeconds() { return absl::ToUnixSeconds(absl::Now()); }
 
 void BlockControlSignals() {
   const sigset_t set = ControlSignals();
@@ -95,18 +102,20 @@ std::string RestartOnlyChanges(const DaemonConfig& running,
   note(running.log_level != loaded.log_level ||
            running.log_format != loaded.log_format,
        "logging");
+  note(running.metrics_listen != loaded.metrics_listen, "metrics address");
   return out;
 }
 
 // SIGHUP: load, compile and publish, or keep the running policy.
 void LoadAndPublish(const ConfigLoader& reload, const DaemonConfig& running,
-                    SnapshotCell<PolicySnapshot>* cell) {
+                    SnapshotCell<PolicySnapshot>* cell, ReloadStatus* status) {
   if (!reload) {
     log::Warning("SIGHUP: nothing to reload (no configuration file)");
     return;
   }
   absl::StatusOr<DaemonConfig> loaded = reload();
   if (!loaded.ok()) {
+    status->Failed();
     log::Error(absl::StrCat("reload failed, the running policy stays: ",
                             loaded.status().message()));
     return;
@@ -119,12 +128,15 @@ void LoadAndPublish(const ConfigLoader& reload, const DaemonConfig& running,
   absl::StatusOr<std::unique_ptr<const PolicySnapshot>> next =
       PolicySnapshot::Compile(loaded->policy);
   if (!next.ok()) {
+    status->Failed();
     log::Error(absl::StrCat("reload failed, the running policy stays: ",
                             next.status().message()));
     return;
   }
   const size_t rules = (*next)->policy().rules.size();
   cell->Publish(*std::move(next));
+  status->Loaded(/*reload=*/true, UnixSeconds(), loaded->config_path,
+                 loaded->config_digest);
   std::string message =
       absl::StrCat("reloaded: policy ", cell->generation(), " with ", rules,
                    " rule", rules == 1 ? "" : "s", " in effect");
@@ -137,9 +149,9 @@ void LoadAndPublish(const ConfigLoader& reload, const DaemonConfig& running,
 // Reload, with systemd told: RELOADING=1 until the new policy (or the old
 // one, when the file does not load) is in effect.
 void Reload(const ConfigLoader& reload, const DaemonConfig& running,
-            SnapshotCell<PolicySnapshot>* cell) {
+            SnapshotCell<PolicySnapshot>* cell, ReloadStatus* status) {
   service::NotifyReloading();
-  LoadAndPublish(reload, running, cell);
+  LoadAndPublish(reload, running, cell, status);
   service::NotifyReady("serving");
 }
 
@@ -188,8 +200,9 @@ class Watchdog {
 absl::Status RunDaemon(const DaemonConfig& config, ConfigLoader reload) {
   log::Init(/*to_syslog=*/false, config.log_level, config.log_format);
   // Who to become, checked while errors still reach the terminal.
-  PXE_ASSIGN_OR_RETURN(const SandboxPlan sandbox,
+  PXE_ASSIGN_OR_RETURN(SandboxPlan sandbox,
                        PlanSandbox(config.sandbox, config.user));
+  sandbox.metrics = !config.metrics_listen.empty();
   PXE_ASSIGN_OR_RETURN(std::unique_ptr<const PolicySnapshot> first,
                        PolicySnapshot::Compile(config.policy));
   const int workers =
@@ -216,6 +229,12 @@ absl::Status RunDaemon(const DaemonConfig& config, ConfigLoader reload) {
     log::Warning(absl::StrCat(port_4011.status().message(),
                               "; port 4011 requests are still answered"));
   }
+  // The metrics socket too: the system call filter allows no new one.
+  UniqueFd metrics_socket;
+  if (!config.metrics_listen.empty()) {
+    PXE_ASSIGN_OR_RETURN(metrics_socket,
+                         ListenForMetrics(config.metrics_listen));
+  }
 
   if (!config.foreground) {
     PXE_RETURN_IF_ERROR(Daemonize());
@@ -235,13 +254,32 @@ absl::Status RunDaemon(const DaemonConfig& config, ConfigLoader reload) {
 
   SnapshotCell<PolicySnapshot> policy(std::move(first),
                                       static_cast<size_t>(workers));
+  // Rule names keep their reply counters across reloads (worker_stats.h).
+  RuleSlotTable rule_slots;
+  ReloadStatus reloads;
+  reloads.Loaded(/*reload=*/false, UnixSeconds(), config.config_path,
+                 config.config_digest);
   std::vector<std::unique_ptr<Worker>> pool;
   for (int w = 0; w < workers; ++w) {
     pool.push_back(std::make_unique<Worker>(
         &policy, static_cast<size_t>(w),
         interfaces->TakeWorkerPorts(static_cast<size_t>(w)), config.worker,
         ClientLogFn(LogDecision),
-        [](std::string_view text) { log::Notice(text); }));
+        [](std::string_view text) { log::Notice(text); }, &rule_slots));
+  }
+  DaemonMetricsSources metrics{.rule_slots = &rule_slots,
+                               .reloads = &reloads,
+                               .version = std::string(VersionNumber())};
+  for (auto& worker : pool) metrics.workers.push_back(worker.get());
+  // Declared after the pool: stopped before the workers it reads go away.
+  std::unique_ptr<MetricsServer> metrics_server;
+  if (metrics_socket.valid()) {
+    PXE_ASSIGN_OR_RETURN(
+        metrics_server,
+        MetricsServer::Start(std::move(metrics_socket),
+                             [&metrics] { return RenderMetrics(metrics); }));
+    log::Info(
+        absl::StrCat("metrics at http://", config.metrics_listen, "/metrics"));
   }
   std::vector<Worker*> mailboxes;
   for (auto& worker : pool) mailboxes.push_back(worker.get());
@@ -273,7 +311,9 @@ absl::Status RunDaemon(const DaemonConfig& config, ConfigLoader reload) {
     signalfd_siginfo info;
     while (read(signal_fd.get(), &info, sizeof(info)) == sizeof(info)) {
       if (info.ssi_signo == SIGHUP) {
-        Reload(reload, config, &policy);
+        Reload(reload, config, &policy, &reloads);
+      } else if (info.ssi_signo == SIGUSR1) {
+        log::Info(MetricsSummary(metrics));
       } else if (info.ssi_signo == SIGTERM || info.ssi_signo == SIGINT) {
         stop_requested.store(true);
       }
@@ -302,7 +342,7 @@ absl::Status RunDaemon(const DaemonConfig& config, ConfigLoader reload) {
     if (total.by_reason[i] != 0) {
       absl::StrAppend(&summary, "; ",
                       Sv(DropReasonName(static_cast<DropReason>(i))), " ",
-                      total.by_reason[i]);
+                      total.by_reason[i].load());
     }
   }
   log::Info(summary);

@@ -10,14 +10,14 @@
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config clang libclang-rt-14-dev
-  clang-format libpcap-dev libmnl-dev libsystemd-dev libabsl-dev libgtest-dev libgmock-dev
-  libbenchmark-dev libtomlplusplus-dev libcap-dev libseccomp-dev tcpdump
-  iproute2 groff-base man-db python3)
+  clang-format libpcap-dev libmnl-dev libsystemd-dev libabsl-dev libgtest-dev
+  libgmock-dev libbenchmark-dev libtomlplusplus-dev libcap-dev libseccomp-dev
+  libmicrohttpd-dev tcpdump iproute2 groff-base man-db python3)
 if [[ "${1:-}" == "--all" ]]; then
   packages+=(qemu-system-x86 ipxe-qemu ovmf pxelinux syslinux-common
     syslinux-efi tftpd-hpa dnsmasq-base kea-dhcp4-server udhcpc
     isc-dhcp-client isc-dhcp-server gnuplot-nox procps busybox-static
-    debhelper dpkg-dev lintian systemd)
+    debhelper dpkg-dev lintian systemd prometheus)
 fi
 
 missing=()

@@ -16,6 +16,7 @@
 #include "engine/describe.h"
 #include "engine/policy_snapshot.h"
 #include "engine/status_macros.h"
+#include "tools/metrics_server.h"
 
 // toml++ is built with exceptions (Debian's shared library): parse errors
 // arrive as toml::parse_error and are caught right at the parse call.
@@ -49,7 +50,9 @@ std::string OneLine(std::string_view text) {
   return out;
 }
 
-constexpr std::string_view kTopKeys[] = {"server", "boot", "menu", "rule"};
+constexpr std::string_view kTopKeys[] = {"server", "boot", "menu", "rule",
+                                         "metrics"};
+constexpr std::string_view kMetricsKeys[] = {"listen"};
 constexpr std::string_view kServerKeys[] = {"interfaces",
                                             "listen",
                                             "tftp_server",
@@ -227,6 +230,7 @@ class Loader {
   std::optional<uint32_t> Address(const toml::node& n, std::string_view what);
 
   void LoadServer(const toml::node& n);
+  void LoadMetrics(const toml::node& n);
   void LoadIntSettings(const toml::table& t);
   void LoadVlans(const toml::node& n);
   void LoadMenus(const toml::node& n);
@@ -361,10 +365,11 @@ std::optional<uint32_t> Loader::Address(const toml::node& n,
 
 void Loader::Load(const toml::table& root) {
   CheckKeys(root,
-            "the file (sections are [server], [boot], [menu.NAME] and "
-            "[[rule]])",
+            "the file (sections are [server], [boot], [menu.NAME], [[rule]] "
+            "and [metrics])",
             kTopKeys);
   if (const toml::node* n = root.get("server")) LoadServer(*n);
+  if (const toml::node* n = root.get("metrics")) LoadMetrics(*n);
   // Menus before the answers that name them.
   if (const toml::node* n = root.get("menu")) LoadMenus(*n);
   if (const toml::node* n = root.get("boot")) LoadBoot(*n);
@@ -373,6 +378,23 @@ void Loader::Load(const toml::table& root) {
   if (errors_.empty()) {
     for (std::string& w : ShadowWarnings(policy_.rules, path_)) {
       config_->warnings.push_back(std::move(w));
+    }
+  }
+}
+
+void Loader::LoadMetrics(const toml::node& n) {
+  const toml::table* t =
+      Table(n, "[metrics]", "[metrics] on its own line, listen = below");
+  if (t == nullptr) return;
+  CheckKeys(*t, "[metrics]", kMetricsKeys);
+  if (const toml::node* v = t->get("listen")) {
+    if (const std::string* s =
+            String(*v, "[metrics] listen", "\"127.0.0.1:9767\"")) {
+      if (absl::Status ok = ParseMetricsAddress(*s).status(); !ok.ok()) {
+        Error(*v, absl::StrCat("[metrics] listen: ", ok.message()));
+      } else {
+        config_->metrics_listen = *s;
+      }
     }
   }
 }
@@ -1221,6 +1243,12 @@ absl::Status LoadPolicyFile(const std::string& path, DaemonConfig* config) {
   }
   std::ostringstream text;
   text << in.rdbuf();
+  // Which file is in effect, for pxe_pdhcp_config_info: FNV-1a, 64 bits.
+  uint64_t hash = 0xcbf29ce484222325;
+  for (const char c : text.str()) {
+    hash = (hash ^ static_cast<uint8_t>(c)) * 0x100000001b3;
+  }
+  config->config_digest = absl::StrCat(absl::Hex(hash, absl::kZeroPad16));
   return LoadPolicyText(text.str(), path, config);
 }
 

@@ -9,6 +9,7 @@
 #include "tools/config.h"
 #include "tools/daemon.h"
 #include "tools/explain.h"
+#include "tools/metrics_server.h"
 #include "tools/replay.h"
 
 namespace {
@@ -55,6 +56,23 @@ int RunOffline(const pxe::DaemonConfig& config) {
   return explained->answered ? 0 : kExitNotAnswered;
 }
 
+// --status: the running daemon's metrics, from its metrics address.
+int PrintStatus(const pxe::DaemonConfig& config) {
+  if (config.metrics_listen.empty()) {
+    PrintError(
+        "--status reads the daemon's metrics: give --metrics ADDR:PORT, or "
+        "-c the file with its [metrics] listen");
+    return 1;
+  }
+  absl::StatusOr<std::string> body = pxe::FetchMetrics(config.metrics_listen);
+  if (!body.ok()) {
+    PrintError(body.status().message());
+    return 1;
+  }
+  std::fputs(body->c_str(), stdout);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -75,6 +93,8 @@ int main(int argc, char** argv) {
     case pxe::DaemonConfig::Action::kCheckConfig:
     case pxe::DaemonConfig::Action::kExplain:
       return RunOffline(*config);
+    case pxe::DaemonConfig::Action::kStatus:
+      return PrintStatus(*config);
     case pxe::DaemonConfig::Action::kRun:
       break;
   }

@@ -24,7 +24,7 @@ class PcapReplySink : public ReplySink {
   std::span<uint8_t> NextSlot(size_t) override {
     return file_ != nullptr ? file_->NextSlot() : std::span<uint8_t>(scratch_);
   }
-  void Commit(size_t, size_t size) override {
+  void Commit(size_t, size_t size, const RxMeta&) override {
     if (file_ == nullptr) return;
     file_->set_timestamp_ns(now_ns_);
     file_->Commit(size);

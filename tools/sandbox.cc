@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <netinet/in.h>
 #include <pwd.h>
 #include <sched.h>
 #include <seccomp.h>
@@ -194,8 +195,31 @@ std::vector<Rule> SanitizerRules() {
   };
 }
 
-std::vector<Rule> Rules() {
+// The metrics thread (libmicrohttpd over poll, on a listening socket opened
+// before the filter): it checks that socket (getsockname, fcntl F_GETFL),
+// names its thread (prctl PR_SET_NAME), accepts scrapers (accept4), reads
+// their requests (recvfrom), answers with the headers and the body in one
+// call (sendmsg) after TCP_NODELAY, and closes the connection with
+// shutdown. The Date header reads /etc/localtime (openat, above).
+std::vector<Rule> MetricsRules() {
+  return {
+      {"getsockname"},
+      {"fcntl", {Eq(1, F_GETFL)}},
+      {"fcntl", {Eq(1, F_SETFL)}},
+      {"prctl", {Eq(0, PR_SET_NAME)}},
+      {"accept4"},
+      {"recvfrom"},
+      {"sendmsg"},
+      {"setsockopt", {Eq(1, IPPROTO_TCP)}},
+      {"shutdown"},
+  };
+}
+
+std::vector<Rule> Rules(bool metrics) {
   std::vector<Rule> rules = ReleaseRules();
+  if (metrics) {
+    for (Rule& rule : MetricsRules()) rules.push_back(std::move(rule));
+  }
   if (kSanitized) {
     for (Rule& rule : SanitizerRules()) rules.push_back(std::move(rule));
   }
@@ -343,7 +367,7 @@ absl::Status KeepOnlyNetRaw() {
   return absl::OkStatus();
 }
 
-absl::Status LoadSyscallFilter() {
+absl::Status LoadSyscallFilter(bool metrics) {
   // Also what lets an unprivileged process load a filter.
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
     return Errno("prctl(PR_SET_NO_NEW_PRIVS)");
@@ -353,7 +377,7 @@ absl::Status LoadSyscallFilter() {
   if (filter == nullptr) {
     return absl::InternalError("seccomp_init failed");
   }
-  for (const Rule& rule : Rules()) {
+  for (const Rule& rule : Rules(metrics)) {
     const int nr = seccomp_syscall_resolve_name(rule.name);
     if (nr == __NR_SCMP_ERROR) {
       return absl::InternalError(
@@ -375,9 +399,9 @@ absl::Status LoadSyscallFilter() {
   return absl::OkStatus();
 }
 
-std::vector<std::string> AllowedSyscalls() {
+std::vector<std::string> AllowedSyscalls(bool metrics) {
   std::set<std::string> names;
-  for (const Rule& rule : Rules()) {
+  for (const Rule& rule : Rules(metrics)) {
     if (rule.action == SCMP_ACT_ALLOW) names.insert(rule.name);
   }
   return {names.begin(), names.end()};
@@ -400,7 +424,7 @@ absl::Status EnterSandbox(const SandboxPlan& plan, const SandboxNote& note) {
   PXE_RETURN_IF_ERROR(KeepOnlyNetRaw());
   const uid_t uid = geteuid();
   const gid_t gid = getegid();
-  PXE_RETURN_IF_ERROR(LoadSyscallFilter());
+  PXE_RETURN_IF_ERROR(LoadSyscallFilter(plan.metrics));
 
   if (uid == 0) {
     note(
@@ -416,7 +440,7 @@ absl::Status EnterSandbox(const SandboxPlan& plan, const SandboxNote& note) {
       "least privilege: uid ", uid,
       plan.user_name.empty() ? "" : absl::StrCat(" (", plan.user_name, ")"),
       ", gid ", gid, ", ", net_raw ? "only CAP_NET_RAW" : "no capabilities",
-      ", no new privileges, ", AllowedSyscalls().size(),
+      ", no new privileges, ", AllowedSyscalls(plan.metrics).size(),
       " system calls allowed (any other ends the process)"));
   return absl::OkStatus();
 }

@@ -38,6 +38,8 @@ struct SandboxPlan {
   // The user to switch to; empty when --user names who already runs us.
   std::optional<SandboxUser> switch_to;
   std::string user_name;  // --user as given ("" when none)
+  // A metrics server will run (--metrics): its system calls are allowed.
+  bool metrics = false;
 };
 
 // Resolves --user (`user`, "" for none) and checks that the switch can be
@@ -64,10 +66,11 @@ absl::Status KeepOnlyNetRaw();
 
 // Sets no-new-privs and loads the allow-list: a system call not on it, or
 // made with arguments it does not allow, kills the process with SIGSYS.
-absl::Status LoadSyscallFilter();
+// `metrics`: also those of the metrics server (tools/metrics_server.h).
+absl::Status LoadSyscallFilter(bool metrics = false);
 
 // The system calls on the allow-list, with or without argument checks.
-std::vector<std::string> AllowedSyscalls();
+std::vector<std::string> AllowedSyscalls(bool metrics = false);
 
 }  // namespace pxe
 

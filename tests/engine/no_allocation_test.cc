@@ -278,7 +278,7 @@ TEST_F(NoAllocationTest, ChecksumNotReady) {
 class CountingSink : public ReplySink {
  public:
   std::span<uint8_t> NextSlot(size_t) override { return slot_; }
-  void Commit(size_t, size_t) override { ++committed_; }
+  void Commit(size_t, size_t, const RxMeta&) override { ++committed_; }
   uint64_t committed() const { return committed_; }
 
  private:

@@ -76,7 +76,7 @@ TEST(ClientRateLimiterTest, FloodOfMacsNeverSlowsARealClient) {
 class CountingSink : public ReplySink {
  public:
   std::span<uint8_t> NextSlot(size_t) override { return slot_; }
-  void Commit(size_t, size_t) override { ++sent_; }
+  void Commit(size_t, size_t, const RxMeta&) override { ++sent_; }
   size_t sent() const { return sent_; }
 
  private:

@@ -88,7 +88,7 @@ class FakeSink : public ReplySink {
     return slot_;
   }
 
-  void Commit(size_t port, size_t size) override {
+  void Commit(size_t port, size_t size, const RxMeta&) override {
     EXPECT_EQ(port, slot_port_) << "committed to another port than asked";
     ASSERT_LE(size, slot_.size());
     sent_[port].emplace_back(slot_.begin(), slot_.begin() + size);
@@ -676,6 +676,81 @@ TEST_F(ResponderVlanTest, SubnetOnAVlanIsLearnedFromThatVlansServerOnly) {
   ASSERT_EQ(sink_.sent(0).size(), 1u);
   EXPECT_EQ(Read(sink_.sent(0)[0]), Offer(0x12345678, kVlan20b));
   EXPECT_EQ(TagOf(sink_.sent(0)[0]), 20);
+}
+
+// Replies count under the rule's slot, which the caller keeps with the rule's
+// name: after a reload that reorders the rules, the same rule's replies still
+// land in its slot, though its index changed. Requests count by port, type
+// and architecture.
+TEST_F(ResponderTest, RepliesCountByRuleSlotAcrossAReorderingReload) {
+  constexpr MacAddress kOther = {0x52, 0x54, 0x00, 0x77, 0x00, 0x11};
+  constexpr MacAddress kNobody = {0x52, 0x54, 0x00, 0x77, 0x00, 0x12};
+  const Rule first{.name = "first",
+                   .match = {.mac = {{.octets = kClientMac, .length = 6}}},
+                   .answer = {.file = "first.0"}};
+  const Rule second{.name = "second",
+                    .match = {.mac = {{.octets = kOther, .length = 6}}},
+                    .answer = {.file = "second.0"}};
+  BootPolicy before = PlainPolicy();
+  before.rules = {first, second};
+  BootPolicy after = PlainPolicy();
+  after.rules = {second, first};  // reordered by the reload
+  std::unique_ptr<const PolicySnapshot> a = testing::CompileOrDie(before);
+  std::unique_ptr<const PolicySnapshot> b = testing::CompileOrDie(after);
+  // The caller's slots: "first" is slot 7, "second" slot 9, in both.
+  const std::vector<uint16_t> slots_a = {7, 9};
+  const std::vector<uint16_t> slots_b = {9, 7};
+
+  responder_.SetPolicy(a.get(), slots_a);
+  Handle(kSinglePort, Discover(0x1, kClientMac), kT0);
+  Handle(kSinglePort, Discover(0x2, kOther), kT0 + kMs);
+  responder_.SetPolicy(b.get(), slots_b);
+  Handle(kSinglePort, Discover(0x3, kClientMac), kT0 + 2 * kMs);
+  Handle(kSinglePort, Discover(0x4, kNobody), kT0 + 3 * kMs);
+
+  ASSERT_EQ(sink_.sent(kSinglePort).size(), 4u);
+  EXPECT_EQ(Read(sink_.sent(kSinglePort)[2]).file, "first.0");
+  const ResponderStats& stats = responder_.stats();
+  constexpr size_t kOfferSlot = 0, kAckSlot = 1;
+  EXPECT_EQ(stats.replies[7][kOfferSlot].load(), 2u);  // "first"
+  EXPECT_EQ(stats.replies[9][kOfferSlot].load(), 1u);  // "second"
+  EXPECT_EQ(stats.replies[0][kOfferSlot].load(), 1u);  // the defaults
+  EXPECT_EQ(stats.replies[7][kAckSlot].load(), 0u);
+  uint64_t replies = 0;
+  for (const auto& by_type : stats.replies) {
+    for (const RelaxedCounter& n : by_type) replies += n.load();
+  }
+  EXPECT_EQ(replies, 4u);
+
+  const size_t discover = MessageTypeSlot(MT::kDiscover);
+  const size_t bios = static_cast<size_t>(ArchClass::kBios);
+  EXPECT_EQ(stats.requests[kSinglePort][discover][bios].load(), 4u);
+  EXPECT_EQ(stats.requests[kMultiPort][discover][bios].load(), 0u);
+  EXPECT_EQ(MessageTypeLabel(discover), "discover");
+  EXPECT_EQ(ArchSlotLabel(bios), "bios");
+  EXPECT_EQ(ArchSlotLabel(kUnknownArchSlot), "unknown");
+}
+
+// Without slots from the caller (a replay: one policy), rule i counts in
+// slot i + 1; non-booting clients are no requests.
+TEST_F(ResponderTest, RequestsCountOnlyBootClientsAndRulesDefaultToIndex) {
+  BootPolicy policy = PlainPolicy();
+  policy.rules = {{.name = "only",
+                   .match = {.mac = {{.octets = kClientMac, .length = 6}}},
+                   .answer = {.file = "only.0"}}};
+  std::unique_ptr<const PolicySnapshot> p = testing::CompileOrDie(policy);
+  responder_.SetPolicy(p.get());
+  Handle(kSinglePort, Discover(), kT0);
+  Handle(kSinglePort, BuildFrame(testing::PlainDhcpDiscover()), kT0 + kMs);
+
+  const ResponderStats& stats = responder_.stats();
+  EXPECT_EQ(stats.replies[1][0].load(), 1u);
+  uint64_t requests = 0;
+  for (const auto& by_arch : stats.requests[kSinglePort]) {
+    for (const RelaxedCounter& n : by_arch) requests += n.load();
+  }
+  EXPECT_EQ(requests, 1u);
+  EXPECT_EQ(CountOf(responder_.counters(), DropReason::kNotBooting), 1u);
 }
 
 }  // namespace

@@ -361,7 +361,7 @@ TEST(SplitRelayInfoTest, TooLongBesideTheReplysOtherOptionsIsDroppedNotCut) {
 class Sink : public ReplySink {
  public:
   std::span<uint8_t> NextSlot(size_t) override { return slot_; }
-  void Commit(size_t, size_t size) override {
+  void Commit(size_t, size_t size, const RxMeta&) override {
     sent_.emplace_back(slot_.begin(), slot_.begin() + size);
   }
   const std::vector<std::vector<uint8_t>>& sent() const { return sent_; }

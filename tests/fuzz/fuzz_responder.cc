@@ -317,7 +317,7 @@ class Harness : public ReplySink {
     slot_.fill(0xA5);  // bytes the engine forgets to write break checksums
     return slot_;
   }
-  void Commit(size_t port, size_t size) override;
+  void Commit(size_t port, size_t size, const RxMeta&) override;
 
  private:
   struct Arrival {
@@ -354,7 +354,7 @@ class Harness : public ReplySink {
   uint64_t log_calls_ = 0;
 };
 
-void Harness::Commit(size_t port, size_t size) {
+void Harness::Commit(size_t port, size_t size, const RxMeta&) {
   PXE_FUZZ_CHECK(port == slot_port_);
   PXE_FUZZ_CHECK(committed_.empty());  // the previous one was logged
   PXE_FUZZ_CHECK(size > 0 && size <= slot_.size());

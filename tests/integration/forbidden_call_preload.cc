@@ -1,4 +1,4 @@
-// Loaded into pxe-pdhcp with LD_PRELOAD by least_privilege_test. On SIGUSR1
+// Loaded into pxe-pdhcp with LD_PRELOAD by least_privilege_test. On SIGUSR2
 // the daemon makes a system call its filter forbids, as code injected into it
 // would: it tries to start /bin/echo. Under the sandbox the kernel must end
 // it with SIGSYS; with --no-sandbox echo runs and prints its line.
@@ -16,7 +16,7 @@ void StartAProgram(int) {
 __attribute__((constructor)) void InstallTrigger() {
   struct sigaction action = {};
   action.sa_handler = StartAProgram;
-  sigaction(SIGUSR1, &action, nullptr);
+  sigaction(SIGUSR2, &action, nullptr);
 }
 
 }  // namespace

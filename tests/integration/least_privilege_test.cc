@@ -406,7 +406,7 @@ TEST_F(LeastPrivilegeTest, RingsOfARecreatedInterfaceReopenAsNobody) {
 }
 
 // A call off the allow-list, made inside the running daemon (an LD_PRELOAD
-// library starts a program on SIGUSR1), ends it; the same call with
+// library starts a program on SIGUSR2), ends it; the same call with
 // --no-sandbox runs, so the test sees the difference.
 std::vector<std::string> WithForbiddenCallTrigger(
     std::vector<std::string> daemon) {
@@ -427,7 +427,7 @@ TEST_F(LeastPrivilegeTest, AForbiddenCallAfterStartUpKillsTheDaemon) {
       WithForbiddenCallTrigger({PXE_PDHCP_BINARY, "-d", "--user", "nobody",
                                 "-i", kServerDevice, "pxelinux.0"}));
   ASSERT_GT(daemon, 0);
-  EXPECT_THAT(SignalAndWaitForExit(*sandbox_, daemon, SIGUSR1),
+  EXPECT_THAT(SignalAndWaitForExit(*sandbox_, daemon, SIGUSR2),
               HasSubstr("was killed by signal 31"));
   EXPECT_THAT(ProxyLog(), Not(HasSubstr("forbidden-call-ran")));
 }
@@ -440,7 +440,7 @@ TEST_F(LeastPrivilegeTest, WithoutTheSandboxTheSameCallRuns) {
   ASSERT_GT(daemon, 0);
   EXPECT_THAT(ProxyLog(), HasSubstr("sandbox off (--no-sandbox)"));
   EXPECT_THAT(ProcStatus(daemon), HasSubstr("Seccomp:\t0"));
-  EXPECT_THAT(SignalAndWaitForExit(*sandbox_, daemon, SIGUSR1),
+  EXPECT_THAT(SignalAndWaitForExit(*sandbox_, daemon, SIGUSR2),
               HasSubstr("exited with status 0"));
   EXPECT_THAT(ProxyLog(), HasSubstr("forbidden-call-ran"));
 }

@@ -105,6 +105,40 @@ TEST_F(CheckExplainTest, CheckConfigShowsFlagsOverTheFile) {
                               HasSubstr("bios            file \"other.0\"")));
 }
 
+TEST_F(CheckExplainTest, CheckConfigShowsTheMetricsAddress) {
+  RunResult r = Pdhcp("--check-config");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("[metrics]\n  listen          off\n"));
+  Write(std::string(kConfig) + "[metrics]\nlisten = \"127.0.0.1:9767\"\n");
+  r = Pdhcp("--check-config");
+  EXPECT_THAT(r.output,
+              HasSubstr("listen          http://127.0.0.1:9767/metrics"));
+  // The flag over the file.
+  r = Pdhcp("--check-config --metrics [::1]:9100");
+  EXPECT_THAT(r.output, HasSubstr("listen          http://[::1]:9100/metrics"));
+}
+
+TEST_F(CheckExplainTest, BadMetricsAddressesAreErrors) {
+  Write(std::string(kConfig) + "[metrics]\nlisten = \"127.0.0.1\"\n");
+  RunResult r = Pdhcp("--check-config");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.output, HasSubstr("[metrics] listen: metrics address "
+                                  "\"127.0.0.1\" is not ADDR:PORT"));
+  Write(kConfig);
+  r = Pdhcp("--check-config --metrics 127.0.0.1:99999");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.output, HasSubstr("--metrics: metrics address "
+                                  "\"127.0.0.1:99999\": the port must be 1 "
+                                  "to 65535"));
+}
+
+TEST_F(CheckExplainTest, StatusWithoutAMetricsAddressSaysWhatToGive) {
+  const RunResult r = Pdhcp("--status");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.output, HasSubstr("--status reads the daemon's metrics: give "
+                                  "--metrics ADDR:PORT"));
+}
+
 TEST_F(CheckExplainTest, CheckConfigWarnings) {
   Write(std::string(kConfig) +
         "[[rule]]\nname = \"again\"\nmatch = { vlan = 30 }\n");

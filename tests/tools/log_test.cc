@@ -122,7 +122,7 @@ TEST_F(LogTest, NoticesOfOneTopicAtMostOnceAMinuteThenACount) {
 class LastFrameSink : public ReplySink {
  public:
   std::span<uint8_t> NextSlot(size_t) override { return slot_; }
-  void Commit(size_t, size_t size) override { size_ = size; }
+  void Commit(size_t, size_t size, const RxMeta&) override { size_ = size; }
 
  private:
   std::vector<uint8_t> slot_ = std::vector<uint8_t>(kMaxReplyFrameSize);

@@ -300,6 +300,7 @@ check_config_page() {
         ;;
       Server) section='[server]' ;;
       Vlan) section='[[server.vlan]]' ;;
+      Metrics) section='[metrics]' ;;
       Answer) section='[boot]' ;;
       Rule) section='[[rule]]' ;;
       Match) section='match' ;;

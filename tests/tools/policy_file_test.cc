@@ -310,9 +310,11 @@ TEST(PolicyFileErrorTest, RelayThatIsNotAnAddress) {
 }
 
 TEST(PolicyFileErrorTest, UnknownTopLevelKey) {
-  EXPECT_THAT(ErrorOf("[servr]\n"),
-              AllOf(StartsWith("t.toml:1:2: unknown key \"servr\""),
-                    HasSubstr("[server], [boot], [menu.NAME] and [[rule]]")));
+  EXPECT_THAT(
+      ErrorOf("[servr]\n"),
+      AllOf(
+          StartsWith("t.toml:1:2: unknown key \"servr\""),
+          HasSubstr("[server], [boot], [menu.NAME], [[rule]] and [metrics]")));
 }
 
 TEST(PolicyFileErrorTest, UnknownServerKeyListsValidOnes) {

@@ -1,0 +1,21 @@
+#include "engine/responder_stats.h"
+
+namespace pxe {
+
+std::string_view MessageTypeLabel(size_t slot) {
+  constexpr std::string_view kLabels[kMessageTypeSlots] = {
+      "other", "discover", "offer",   "request", "decline",
+      "ack",   "nak",      "release", "inform"};
+  return slot < kMessageTypeSlots ? kLabels[slot] : kLabels[0];
+}
+
+std::string_view ArchSlotLabel(size_t slot) {
+  if (slot >= kArchClassCount) return "unknown";
+  return ArchClassName(static_cast<ArchClass>(slot));
+}
+
+std::string_view ReplyTypeLabel(size_t slot) {
+  return slot == 0 ? "offer" : "ack";
+}
+
+}  // namespace pxe
