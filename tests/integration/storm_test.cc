@@ -5,8 +5,10 @@
 // one is caught), and the daemon's counters add up (frames received =
 // answered + dropped by reason). Then the same check against deliberately
 // wrong servers, a real pxe-pdhcp configured otherwise than pxe-storm
-// expects: it must fire for exactly the clients concerned. Modest scale, so
-// it runs in CI; the big figures come from the benchmark.
+// expects: it must fire for exactly the clients concerned. And the rings'
+// limits: a small receive ring that overflows, a transmit ring that fills
+// (a slow link), each loss counted in the stop summary; --busy-poll. Modest
+// scale, so it runs in CI; the big figures come from the benchmark.
 #include <cstdio>
 #include <regex>
 #include <string>
@@ -14,6 +16,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -272,6 +275,57 @@ TEST_F(StormTest, ASmallRingOverflowsAndItsLossesAreReported) {
   EXPECT_GT(summary.answered, 0);
   EXPECT_EQ(summary.answered, Number(json, "received", "replies")) << json;
   EXPECT_EQ(Number(json, "wrong_answers", "total"), 0) << json;
+}
+
+// A full transmit ring: the daemon's link sends at a trickle (a token
+// bucket of 100 kbit/s with a deep queue on v1), so its sent frames pile up
+// in the kernel until the socket's send buffer is full, then in the ring
+// until every slot waits. Each answer that finds no slot is dropped and
+// counted ("TxRingFull" in the stop summary), the daemon does not stall or
+// die, still stops on SIGTERM with status 0, and answers again once the link
+// is fast.
+TEST_F(StormTest, AFullTransmitRingIsCountedAndSurvived) {
+  if (!FindProgram("tc").ok()) PXE_CANNOT_RUN("tc is not installed (iproute2)");
+  ASSERT_TRUE(sandbox_
+                  ->RunInOrError(srv_, {"tc", "qdisc", "add", "dev", "v1",
+                                        "root", "tbf", "rate", "100kbit",
+                                        "burst", "1600", "limit", "10000000"})
+                  .ok());
+  ASSERT_NO_FATAL_FAILURE(
+      StartProxy({"--tftp-server", kTftp, "--boot-file", "bios=pxelinux.0"},
+                 /*workers=*/1));
+  const std::string json =
+      RunStorm({"-n", "3000", "--storm-window", "0.5", "--mix", "bios=1",
+                "--retry-scale", "0.05", "--max-seconds", "3", "--seed", "12"});
+  ASSERT_FALSE(json.empty());
+
+  // The link is fast again: the queue goes, the ring drains, a new client
+  // is answered.
+  ASSERT_TRUE(
+      sandbox_->RunInOrError(srv_, {"tc", "qdisc", "del", "dev", "v1", "root"})
+          .ok());
+  const std::string after =
+      RunStorm({"-n", "20", "--mix", "bios=1", "--seed", "13"});
+  EXPECT_EQ(Number(after, "clients", "booted_first_try"), 20) << after;
+
+  const absl::Time sent = absl::Now();
+  const Summary summary = StopAndSummarize();
+  const absl::Duration stop = absl::Now() - sent;
+  const std::string status(
+      sandbox_->CheckRunning(daemon_, "pxe-pdhcp").message());
+  std::printf("[ figures  ] %s; %s %.0f ms after SIGTERM\n",
+              summary.text.c_str(), status.c_str(),
+              absl::ToDoubleMilliseconds(stop));
+  ASSERT_TRUE(summary.found) << TailOfFile(log_);
+  std::smatch m;
+  ASSERT_TRUE(
+      std::regex_search(summary.text, m, std::regex("; TxRingFull ([0-9]+)")))
+      << summary.text;
+  EXPECT_GT(std::stol(m[1]), 0);
+  EXPECT_GT(summary.answered, 0);
+  EXPECT_EQ(summary.frames, summary.answered + summary.dropped) << summary.text;
+  EXPECT_THAT(status, ::testing::HasSubstr("exited with status 0"));
+  EXPECT_LT(stop, absl::Seconds(1));
 }
 
 // --busy-poll: the workers spin on their rings before sleeping in poll();
