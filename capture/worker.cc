@@ -109,6 +109,10 @@ void Worker::Post(PortUpdate update) {
     mailbox_.push_back(std::move(update));
     mail_.store(true, std::memory_order_relaxed);
   }
+  Wake();
+}
+
+void Worker::Wake() {
   const uint64_t one = 1;
   if (wake_.valid()) (void)!write(wake_.get(), &one, sizeof(one));
 }

@@ -81,6 +81,9 @@ class Worker : private ReplySink {
   // From any thread: queues `update` and wakes the worker, which applies it
   // before its next batch.
   void Post(PortUpdate update);
+  // From any thread: wakes the worker from poll() now, e.g. to see the stop
+  // flag at once rather than at its next time-out (up to 200 ms).
+  void Wake();
 
   const Counters& counters() const { return responder_.counters(); }
   // Every ring's, including those closed since the start. Call once the

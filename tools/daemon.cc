@@ -324,6 +324,8 @@ absl::Status RunDaemon(const DaemonConfig& config, ConfigLoader reload) {
     watchdog.Check(now);
   }
   service::NotifyStopping();
+  // Workers asleep in poll() would see the flag only at their time-out.
+  for (auto& worker : pool) worker->Wake();
   for (std::thread& t : threads) t.join();
 
   Counters total;

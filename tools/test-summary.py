@@ -9,7 +9,7 @@ there: ctest-tests.json (`ctest --show-only=json-v1`: every test and its
 labels), ctest-junit.xml (`ctest --output-junit`: what became of each test)
 and ctest-exit-status. Prints one line per suite and label,
 
-  release integration: ran 36, skipped 1, failed 0 (of 37); the kernel ...
+  release integration: ran 54, skipped 1, failed 0 (of 55); the kernel ...
 
 then one verdict line that counts ran / skipped / failed per suite. A test
 ran when it passed or failed; it was skipped when ctest did not run it to

@@ -5,9 +5,9 @@
 // memory stays flat, it never dies, what its ring could not take is counted
 // in its stop summary, every answer it gives is right, and a client that
 // boots once the load stops is fully answered within a second. And SIGTERM
-// under full load (one worker, the default ring): the daemon exits with
-// status 0 within a second, with its summary. The figures (rates, the memory
-// series, drops, times) are printed.
+// or SIGINT under full load (one worker, the default ring): the daemon exits
+// with status 0 within a second, with its summary. The figures (rates, the
+// memory series, drops, times) are printed.
 //
 // Each pxe-storm run keeps a table of all its clients, so the minute of load
 // is a chain of runs of a few seconds, each started a second before the
@@ -450,7 +450,13 @@ TEST_F(OverloadTest, TwiceTheSustainedRateForAMinute) {
       << " after the load stopped";
 }
 
-TEST_F(OverloadTest, SigtermUnderFullLoadExitsWithinASecondWithItsSummary) {
+// SIGTERM (systemd, kill) and SIGINT (Ctrl-C at a terminal) alike.
+class StopUnderLoadTest : public OverloadTest,
+                          public ::testing::WithParamInterface<int> {};
+
+TEST_P(StopUnderLoadTest, ExitsWithinASecondWithItsSummary) {
+  const int signal = GetParam();
+  const std::string name = signal == SIGTERM ? "SIGTERM" : "SIGINT";
   // One worker, so that pxe-storm's full rate is more than it can serve,
   // with the default ring (the most frames waiting at a time).
   const pid_t daemon = StartDaemon({"--workers", "1"});
@@ -483,7 +489,7 @@ TEST_F(OverloadTest, SigtermUnderFullLoadExitsWithinASecondWithItsSummary) {
   const double cpu_rate = (CpuSeconds(daemon) - cpu_before) / 0.5;
 
   const absl::Time sent = absl::Now();
-  ASSERT_EQ(::kill(daemon, SIGTERM), 0);
+  ASSERT_EQ(::kill(daemon, signal), 0);
   while (sandbox_->IsRunning(daemon) && absl::Now() - sent < absl::Seconds(5)) {
     absl::SleepFor(absl::Milliseconds(1));
   }
@@ -498,23 +504,29 @@ TEST_F(OverloadTest, SigtermUnderFullLoadExitsWithinASecondWithItsSummary) {
   sandbox_->Stop(daemon);  // if it is still there
 
   const Summary summary = ReadSummary(ReadFileOrEmpty(log_));
-  Report("sigterm",
+  Report(absl::AsciiStrToLower(name),
          absl::StrFormat("at %.0f frames/s (pxe-pdhcp using %.0f %% of a "
-                         "CPU): %s %.1f ms after SIGTERM",
+                         "CPU): %s %.1f ms after %s",
                          frames_per_second, 100 * cpu_rate, status,
-                         absl::ToDoubleMilliseconds(exit_time)));
+                         absl::ToDoubleMilliseconds(exit_time), name));
   Report("summary",
          absl::StrFormat("%d frames, %d answered, %d lost in the ring%s",
                          summary.frames, summary.answered, summary.lost_in_ring,
                          summary.reasons));
   EXPECT_TRUE(storm_ran) << "the load ended before the daemon did";
-  ASSERT_TRUE(exited) << "pxe-pdhcp still ran 5 s after SIGTERM";
+  ASSERT_TRUE(exited) << "pxe-pdhcp still ran 5 s after " << name;
   EXPECT_NE(status.find("exited with status 0"), std::string::npos) << status;
   EXPECT_LT(exit_time, absl::Seconds(1));
   ASSERT_TRUE(summary.found) << TailOfFile(log_);
   EXPECT_GT(summary.frames, 0);
   EXPECT_GT(summary.answered, 0);
 }
+
+INSTANTIATE_TEST_SUITE_P(Signals, StopUnderLoadTest,
+                         ::testing::Values(SIGTERM, SIGINT),
+                         [](const ::testing::TestParamInfo<int>& param) {
+                           return param.param == SIGTERM ? "Sigterm" : "Sigint";
+                         });
 
 }  // namespace
 }  // namespace pxe::testing

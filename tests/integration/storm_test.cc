@@ -5,8 +5,10 @@
 // one is caught), and the daemon's counters add up (frames received =
 // answered + dropped by reason). Then the same check against deliberately
 // wrong servers, a real pxe-pdhcp configured otherwise than pxe-storm
-// expects: it must fire for exactly the clients concerned. Modest scale, so
-// it runs in CI; the big figures come from the benchmark.
+// expects: it must fire for exactly the clients concerned. And the rings'
+// limits: a small receive ring that overflows, a transmit ring that fills
+// (a slow link), each loss counted in the stop summary; --busy-poll. Modest
+// scale, so it runs in CI; the big figures come from the benchmark.
 #include <cstdio>
 #include <regex>
 #include <string>
@@ -14,6 +16,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -45,6 +48,40 @@ long Number(const std::string& json, const std::string& section,
   return static_cast<long>(JsonNumber(json, section, key));
 }
 
+// pxe-pdhcp's stop line: "stopping: F frames, A answered, L lost in the
+// ring; Reason N; ...".
+struct Summary {
+  bool found = false;
+  long frames = 0;
+  long answered = 0;
+  long lost_in_ring = 0;
+  long dropped = 0;  // the sum of the reasons
+  std::string text;
+};
+
+Summary ReadSummary(const std::string& log) {
+  Summary s;
+  std::smatch m;
+  if (!std::regex_search(log, m,
+                         std::regex("stopping: ([0-9]+) frames, ([0-9]+) "
+                                    "answered, ([0-9]+) lost in the "
+                                    "ring([^\\n]*)"))) {
+    return s;
+  }
+  s.found = true;
+  s.text = m[0];
+  s.frames = std::stol(m[1]);
+  s.answered = std::stol(m[2]);
+  s.lost_in_ring = std::stol(m[3]);
+  const std::string reasons = m[4];
+  const std::regex reason("; [A-Za-z]+ ([0-9]+)");
+  for (auto it = std::sregex_iterator(reasons.begin(), reasons.end(), reason);
+       it != std::sregex_iterator(); ++it) {
+    s.dropped += std::stol((*it)[1]);
+  }
+  return s;
+}
+
 class StormTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -67,18 +104,27 @@ class StormTest : public ::testing::Test {
     ASSERT_TRUE(sandbox_->AddAddress(srv_, "v1", "10.77.0.1/16").ok());
   }
 
-  // Starts pxe-pdhcp with two workers and `flags` on v1.
-  void StartProxy(const std::vector<std::string>& flags) {
+  // Starts pxe-pdhcp with `workers` workers and `flags` on v1.
+  void StartProxy(const std::vector<std::string>& flags, int workers = 2) {
     log_ = sandbox_->Path("proxy.log");
     std::vector<std::string> argv = {
-        PXE_PDHCP_BINARY, "--foreground", "--workers", "2", "-i", "v1"};
+        PXE_PDHCP_BINARY,      "--foreground", "--workers",
+        absl::StrCat(workers), "-i",           "v1"};
     argv.insert(argv.end(), flags.begin(), flags.end());
     absl::StatusOr<pid_t> daemon = sandbox_->Spawn(srv_, argv, log_);
     ASSERT_TRUE(daemon.ok()) << daemon.status();
     daemon_ = *daemon;
     ASSERT_TRUE(
-        WaitForFileContains(log_, " ready, 2 workers", absl::Seconds(10)).ok())
+        WaitForFileContains(log_, absl::StrCat(" ready, ", workers, " worker"),
+                            absl::Seconds(10))
+            .ok())
         << TailOfFile(log_);
+  }
+
+  // The daemon's stop line, once it has stopped (SIGTERM).
+  Summary StopAndSummarize() {
+    sandbox_->Stop(daemon_);
+    return ReadSummary(ReadFileOrEmpty(log_));
   }
 
   // Runs pxe-storm on v0 with --json and `flags`; returns its report.
@@ -195,6 +241,114 @@ TEST_F(StormTest, AWrongTftpServerIsCaughtInEveryReplyThatNamesAFile) {
             0);
   EXPECT_EQ(Number(json, "bios", "never_no_offer"), 100);
   EXPECT_EQ(Number(json, "uefi-x64", "never_no_ack"), 100);
+}
+
+// The smallest receive ring (--rx-ring-frames 32) and one worker, hit by a
+// burst (20,000 DISCOVERs within 50 ms): the ring overflows, the kernel
+// counts what it could not take, and the stop summary reports it as "lost
+// in the ring". Everything else still adds up, and what was answered was
+// right.
+TEST_F(StormTest, ASmallRingOverflowsAndItsLossesAreReported) {
+  ASSERT_NO_FATAL_FAILURE(
+      StartProxy({"--tftp-server", kTftp, "--boot-file", "bios=pxelinux.0",
+                  "--rx-ring-frames", "32"},
+                 /*workers=*/1));
+  // BIOS clients only (no 4011 stage), retrying 20 times sooner than real
+  // firmware so that the run ends in a few seconds.
+  std::vector<std::string> flags = {
+      "-n",     "20000",         "--storm-window", "0.05",   "--mix",
+      "bios=1", "--retry-scale", "0.05",           "--seed", "10"};
+  for (const std::string& f : Expectations()) flags.push_back(f);
+  const std::string json = RunStorm(flags);
+  ASSERT_FALSE(json.empty());
+  const Summary summary = StopAndSummarize();
+  ASSERT_TRUE(summary.found) << TailOfFile(log_);
+  const long sent = Number(json, "sent", "discovers");
+  std::printf("[ figures  ] %ld DISCOVERs sent; pxe-pdhcp: %s\n", sent,
+              summary.text.c_str());
+
+  EXPECT_GT(summary.lost_in_ring, 0) << summary.text;
+  // Every frame sent was read or lost in the ring (or never reached the
+  // socket at all), none twice.
+  EXPECT_LE(summary.frames + summary.lost_in_ring, sent) << summary.text;
+  EXPECT_EQ(summary.frames, summary.answered + summary.dropped) << summary.text;
+  EXPECT_GT(summary.answered, 0);
+  EXPECT_EQ(summary.answered, Number(json, "received", "replies")) << json;
+  EXPECT_EQ(Number(json, "wrong_answers", "total"), 0) << json;
+}
+
+// A full transmit ring: the daemon's link sends at a trickle (a token
+// bucket of 100 kbit/s with a deep queue on v1), so its sent frames pile up
+// in the kernel until the socket's send buffer is full, then in the ring
+// until every slot waits. Each answer that finds no slot is dropped and
+// counted ("TxRingFull" in the stop summary), the daemon does not stall or
+// die, still stops on SIGTERM with status 0, and answers again once the link
+// is fast.
+TEST_F(StormTest, AFullTransmitRingIsCountedAndSurvived) {
+  if (!FindProgram("tc").ok()) PXE_CANNOT_RUN("tc is not installed (iproute2)");
+  ASSERT_TRUE(sandbox_
+                  ->RunInOrError(srv_, {"tc", "qdisc", "add", "dev", "v1",
+                                        "root", "tbf", "rate", "100kbit",
+                                        "burst", "1600", "limit", "10000000"})
+                  .ok());
+  ASSERT_NO_FATAL_FAILURE(
+      StartProxy({"--tftp-server", kTftp, "--boot-file", "bios=pxelinux.0"},
+                 /*workers=*/1));
+  const std::string json =
+      RunStorm({"-n", "3000", "--storm-window", "0.5", "--mix", "bios=1",
+                "--retry-scale", "0.05", "--max-seconds", "3", "--seed", "12"});
+  ASSERT_FALSE(json.empty());
+
+  // The link is fast again: the queue goes, the ring drains, a new client
+  // is answered.
+  ASSERT_TRUE(
+      sandbox_->RunInOrError(srv_, {"tc", "qdisc", "del", "dev", "v1", "root"})
+          .ok());
+  const std::string after =
+      RunStorm({"-n", "20", "--mix", "bios=1", "--seed", "13"});
+  EXPECT_EQ(Number(after, "clients", "booted_first_try"), 20) << after;
+
+  const absl::Time sent = absl::Now();
+  const Summary summary = StopAndSummarize();
+  const absl::Duration stop = absl::Now() - sent;
+  const std::string status(
+      sandbox_->CheckRunning(daemon_, "pxe-pdhcp").message());
+  std::printf("[ figures  ] %s; %s %.0f ms after SIGTERM\n",
+              summary.text.c_str(), status.c_str(),
+              absl::ToDoubleMilliseconds(stop));
+  ASSERT_TRUE(summary.found) << TailOfFile(log_);
+  std::smatch m;
+  ASSERT_TRUE(
+      std::regex_search(summary.text, m, std::regex("; TxRingFull ([0-9]+)")))
+      << summary.text;
+  EXPECT_GT(std::stol(m[1]), 0);
+  EXPECT_GT(summary.answered, 0);
+  EXPECT_EQ(summary.frames, summary.answered + summary.dropped) << summary.text;
+  EXPECT_THAT(status, ::testing::HasSubstr("exited with status 0"));
+  EXPECT_LT(stop, absl::Seconds(1));
+}
+
+// --busy-poll: the workers spin on their rings before sleeping in poll();
+// every client of a storm is still answered once, rightly, on the first try.
+TEST_F(StormTest, BusyPollAnswersEveryClientOnceOnTheFirstTry) {
+  ASSERT_NO_FATAL_FAILURE(StartProxy(
+      {"--tftp-server", kTftp, "--boot-file", "bios=pxelinux.0", "--boot-file",
+       "uefi-x64=grubx64.efi", "--boot-file", "uefi-arm64=grubaa64.efi",
+       "--http-url", kHttpUrl, "--busy-poll", "50"}));
+  std::vector<std::string> flags = {"-n", "1000",   "--storm-window",
+                                    "1",  "--seed", "11"};
+  for (const std::string& f : Expectations()) flags.push_back(f);
+  const std::string json = RunStorm(flags);
+  ASSERT_FALSE(json.empty());
+  const Summary summary = StopAndSummarize();
+  ASSERT_TRUE(summary.found) << TailOfFile(log_);
+
+  EXPECT_EQ(JsonNumber(json, "clients", "booted_first_try"), 1000) << json;
+  EXPECT_EQ(JsonNumber(json, "wrong_answers", "total"), 0) << json;
+  EXPECT_EQ(JsonNumber(json, "wrong_answers", "duplicates"), 0);
+  EXPECT_EQ(summary.lost_in_ring, 0) << summary.text;
+  EXPECT_EQ(summary.frames, summary.answered + summary.dropped) << summary.text;
+  EXPECT_EQ(summary.answered, Number(json, "received", "replies")) << json;
 }
 
 }  // namespace
