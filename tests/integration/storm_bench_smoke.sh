@@ -5,16 +5,10 @@
 # the plot is drawn. The figures themselves are the benchmark's business;
 # here only what holds on any machine is checked: every server sustains the
 # lowest rate, pxe-pdhcp boots every client of the 1,000-client storm on the
-<<<<<<< HEAD
 # first try, no server gives a wrong answer in a storm, and the harness
-# exits 0 (it does not when pxe-pdhcp gives a wrong answer). Needs root;
-# exits 77 (skipped) without it.
-=======
-# first try, and the harness exits 0 (it does not when pxe-pdhcp gives a
-# wrong answer). Needs root, dnsmasq, gnuplot and taskset; without them it
-# cannot run: it exits 77 (skipped), or 1 with CI=true or PXE_REQUIRE_ALL=1
-# (cannot_run.sh).
->>>>>>> skips
+# exits 0 (it does not when pxe-pdhcp gives a wrong answer). Needs root,
+# dnsmasq, gnuplot and taskset; without them it cannot run: it exits 77
+# (skipped), or 1 with CI=true or PXE_REQUIRE_ALL=1 (cannot_run.sh).
 #   storm_bench_smoke.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
 build=$1
