@@ -127,8 +127,8 @@ def check_reply(number, layers, fail):
     offer = message == "2"
     kind = "OFFER" if offer else "ACK"
     where = "frame %d (%s)" % (number, kind)
-    expect("option 54", first(by_code.get(54, {}), "dhcp.option.dhcp_server_id"),
-           first(ip, "ip.src"))
+    server_id = first(by_code.get(54, {}), "dhcp.option.dhcp_server_id")
+    expect("option 54", server_id, first(ip, "ip.src"))
     vendor_class = first(by_code.get(60, {}), "dhcp.option.vendor_class_id")
     if vendor_class not in ("PXEClient", "HTTPClient"):
         fail("%s: option 60 is %r, expected PXEClient or HTTPClient" %
