@@ -19,7 +19,7 @@
 
 namespace pxe {
 
-// How UEFI PXE clients are offered their boot file (PROTOCOL.md §4).
+// How UEFI PXE clients are offered their boot file (PXE 2.1 proxy offer).
 enum class UefiOfferStyle : uint8_t {
   // No option 43, siaddr = us, no file: every EDK2 asks on 4011 and gets the
   // file in the ACK. What dnsmasq and pixiecore do; works with old EDK2.

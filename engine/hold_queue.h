@@ -1,6 +1,6 @@
 // Requests the responder answers later: a DISCOVER held on an interface with
 // several addresses until the LAN DHCP server's OFFER shows the client's
-// subnet (PROTOCOL.md §5), or a reply a rule delays (reply_delay_ms). A
+// subnet (see offer_table.h), or a reply a rule delays (reply_delay_ms). A
 // bounded pool of frame copies, allocated once.
 //
 // Every operation is O(1) per frame: a free list for the slots, a hash of

@@ -1,7 +1,7 @@
 // What the LAN's DHCP server offered each client, remembered for a while: a
 // bounded, allocation-free table keyed by chaddr (never by xid: a client's
 // 4011 request uses a fresh one). It picks the server address in the
-// client's subnet on interfaces with several addresses (PROTOCOL.md §5).
+// client's subnet on interfaces with several addresses (RFC 2131 §4.1).
 //
 // Open addressing with a short probe: when every probed slot is live, the
 // one closest to expiry is replaced, so the table never grows and never

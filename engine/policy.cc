@@ -75,9 +75,10 @@ DropReason FindMenuItem(const Request& request, const ResolvedAnswer& answer,
   return DropReason::kUnknownBootItem;
 }
 
-// Where the reply goes (PROTOCOL.md §5), and only where a booting client or
-// its relay can be: pxe-pdhcp writes whole frames past the host's UDP stack
-// and firewall, so a crafted request must not steer a reply anywhere else.
+// Where the reply goes (RFC 2131 §4.1; PXE 2.1 for 4011), and only where a
+// booting client or its relay can be: pxe-pdhcp writes whole frames past the
+// host's UDP stack and firewall, so a crafted request must not steer a reply
+// anywhere else.
 DropReason Route(const Request& request, const BootPolicy& settings,
                  const ServerContext& context, ReplyPlan* plan) {
   // A group address is never a client's own (IEEE 802: the I/G bit).

@@ -72,7 +72,8 @@ struct ReplyPlan {
   uint16_t dst_port = 0;
 };
 
-// Picks the address we answer `request` from (PROTOCOL.md §5), or 0.
+// Picks the address we answer `request` from (the one in the client's
+// subnet: RFC 2131 §4.1, RFC 3046 for relays), or 0.
 uint32_t SelectServerAddress(const Request& request, const BootPolicy& policy,
                              const ServerContext& context);
 

@@ -52,7 +52,7 @@ constexpr uint8_t kDiscoveryUnicastOnly = 0x03;
 // Bit 3: boot the file named in this offer, no boot server discovery.
 constexpr uint8_t kDiscoveryBootFile = 0x08;
 
-// Writes the body of option 43 (PXE vendor sub-options, PROTOCOL.md §4)
+// Writes the body of option 43 (PXE 2.1 vendor sub-options, RFC 2132 §8.4)
 // into `out` (256 bytes); returns its length, 0 for no option 43.
 size_t WriteVendorOptions(const ReplyPlan& plan, uint8_t* out) {
   uint8_t* p = out;
@@ -251,7 +251,7 @@ size_t CraftReply(const Request& request, const ReplyPlan& plan,
   m[bootp::kHlen] = request.bootp.hlen();
   StoreBe32(m + bootp::kXid, request.xid);
   // Every offer is broadcast-flagged, relayed ones too: yiaddr is 0, so a
-  // relay must not unicast it (PROTOCOL.md §4).
+  // relay must not unicast it (RFC 2131 §4.1).
   if (offer) StoreBe16(m + bootp::kFlags, bootp::kFlagBroadcast);
   if (!offer) {
     // An ACK may echo the client's own address, never any other; the ACK
@@ -276,8 +276,8 @@ size_t CraftReply(const Request& request, const ReplyPlan& plan,
   }
   StoreBe32(m + bootp::kCookie, bootp::kMagicCookie);
 
-  // Options, in PROTOCOL.md §4's order: 53 54 60 97 43 (66 67 extras) 82
-  // END.
+  // Options: 53 54 60 97 43 (66 67 extras), then 82 last (RFC 3046 §2.1),
+  // then END.
   Writer w(m + bootp::kOptions);
   w.U8(dhcp::kMessageType);
   w.U8(1);

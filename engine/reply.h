@@ -1,7 +1,7 @@
 // The last stage of the packet path: writes the whole reply frame (Ethernet,
 // optional 802.1Q, IPv4, UDP, BOOTP, options) straight into the caller's
-// transmit buffer, per PROTOCOL.md §4-5. Lengths first, then bytes, then the
-// IPv4 and UDP checksums.
+// transmit buffer (RFC 2131 §4.1 and §4.3.1, RFC 2132, PXE 2.1). Lengths
+// first, then bytes, then the IPv4 and UDP checksums.
 #ifndef PXE_ENGINE_REPLY_H_
 #define PXE_ENGINE_REPLY_H_
 

@@ -5,8 +5,10 @@
 #                                  start for real: QEMU with iPXE and OVMF,
 #                                  dnsmasq, Kea, tftpd-hpa, syslinux, clients,
 #                                  busybox-static (the demo's initramfs),
-#                                  and what the package test uses (debhelper,
-#                                  lintian, systemd-analyze)
+#                                  tshark (decodes the replies in the tests,
+#                                  a DHCP decoder that is not ours), and what
+#                                  the package test uses (debhelper, lintian,
+#                                  systemd-analyze)
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config clang libclang-rt-14-dev
@@ -17,7 +19,7 @@ if [[ "${1:-}" == "--all" ]]; then
   packages+=(qemu-system-x86 ipxe-qemu ovmf pxelinux syslinux-common
     syslinux-efi tftpd-hpa dnsmasq-base kea-dhcp4-server udhcpc
     isc-dhcp-client isc-dhcp-server gnuplot-nox procps busybox-static
-    debhelper dpkg-dev lintian systemd prometheus)
+    tshark debhelper dpkg-dev lintian systemd prometheus)
 fi
 
 missing=()

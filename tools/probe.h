@@ -21,8 +21,8 @@
 namespace pxe {
 
 // How the client behaves after the offers, as the firmware families do
-// (PROTOCOL.md §1.4): where it sends the 4011 request, from which port, with
-// which xid.
+// (PXE 2.1, and EDK2's and iPXE's code): where it sends the 4011 request, from
+// which port, with which xid.
 enum class ProbeStyle : uint8_t {
   kIpxe,  // to option 54 (else siaddr, else source), from 68, xid 0
   kEdk2,  // to siaddr (else option 54), from 4011, a fresh xid

@@ -1,7 +1,8 @@
 // Replays the real firmware captures in tests/data through the engine: every
 // PXE DISCOVER on 67 and REQUEST on 4011 is answered with a reply that parses
-// back and carries what PROTOCOL.md §4-5 requires; every other frame (the
-// DHCP server's replies, REQUESTs on 67, non-PXE DHCP) gets none.
+// back and carries what RFC 2131 §4.1 and PXE 2.1 ask of a proxy's reply;
+// every other frame (the DHCP server's replies, REQUESTs on 67, non-PXE
+// DHCP) gets none.
 #include <array>
 #include <memory>
 #include <set>
@@ -102,8 +103,8 @@ TEST_P(CaptureReplayTest, AnswersExactlyTheBootRequests) {
        {UdpChecksumStatus::kUnknown, UdpChecksumStatus::kNotReady}) {
     SCOPED_TRACE(status == UdpChecksumStatus::kUnknown ? "verify checksums"
                                                        : "checksums not ready");
-    auto source = PcapFileSource::Open(std::string(PXE_TEST_DATA_DIR) + "/" +
-                                       c.file);
+    auto source =
+        PcapFileSource::Open(std::string(PXE_TEST_DATA_DIR) + "/" + c.file);
     ASSERT_TRUE(source.ok()) << source.status();
     std::vector<RxFrame> frames = ReadAll(**source);
     ASSERT_GE(frames.size(), c.answered.size());
@@ -123,7 +124,7 @@ TEST_P(CaptureReplayTest, AnswersExactlyTheBootRequests) {
       meta.udp_checksum = status;
       size_t size = 0;
       const DropReason d = Respond(frames[i].data, meta, policy, context,
-                                  request.get(), out, &size);
+                                   request.get(), out, &size);
       if (c.answered.count(i + 1)) {
         ASSERT_EQ(d, DropReason::kNone) << DropReasonText(d);
         EXPECT_EQ(request->arch.arch_class, c.arch);
@@ -146,12 +147,12 @@ TEST_P(CaptureReplayTest, AnswersExactlyTheBootRequests) {
 INSTANTIATE_TEST_SUITE_P(
     RealFirmware, CaptureReplayTest,
     ::testing::Values(
-        CaptureCase{"bios-ipxe-proxy-offer.pcap", {1, 6}, ArchClass::kBios,
-                    false},
-        CaptureCase{"uefi-ovmf-proxy-offer.pcap", {1, 6}, ArchClass::kUefiX64,
-                    true},
-        CaptureCase{"uefi-ovmf-port4011.pcap", {1, 6}, ArchClass::kUefiX64,
-                    true}),
+        CaptureCase{
+            "bios-ipxe-proxy-offer.pcap", {1, 6}, ArchClass::kBios, false},
+        CaptureCase{
+            "uefi-ovmf-proxy-offer.pcap", {1, 6}, ArchClass::kUefiX64, true},
+        CaptureCase{
+            "uefi-ovmf-port4011.pcap", {1, 6}, ArchClass::kUefiX64, true}),
     [](const ::testing::TestParamInfo<CaptureCase>& param_info) {
       const std::string& file = param_info.param.file;
       std::string name = file.substr(0, file.find('.'));

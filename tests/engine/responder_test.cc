@@ -1,5 +1,5 @@
 // Responder: what the daemon's workers, --replay and the benchmarks rely on
-// when frames arrive one by one (PROTOCOL.md §5): a PXE DISCOVER answered at
+// when frames arrive one by one (RFC 2131 §4.1): a PXE DISCOVER answered at
 // once, non-booting clients and bridge copies dropped, DISCOVERs on an
 // interface with several addresses held until the LAN DHCP server's OFFER
 // shows the client's subnet (or their deadline passes), replies a rule

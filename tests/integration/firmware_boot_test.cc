@@ -8,14 +8,17 @@
 //   v1 10.77.0.1/24  <---- veth ---->  v0 --+
 //     dnsmasq (plain DHCP server)           br0 -- tap0 -- QEMU (the client)
 //     the proxy under test
-//     in.tftpd, tcpdump
+//     in.tftpd, tcpdump (a log, and a pcap of every DHCP reply)
 //
 // The LAN's DHCP server hands out addresses and nothing else, so a client
 // boots only if the proxy gives it boot data; the proxy command is a
 // parameter (ProxyFactory) so the same tests run against any proxy.
 //
-// Needs root, QEMU, OVMF, pxelinux/syslinux, dnsmasq, tftpd-hpa and
-// tcpdump; skips, saying what is missing, otherwise. Each boot takes 15-25 s
+// The replies the firmware booted from are also decoded by a decoder that is
+// not ours: tshark, through tests/testing/tshark_replies.py.
+//
+// Needs root, QEMU, OVMF, pxelinux/syslinux, dnsmasq, tftpd-hpa, tcpdump
+// and tshark; skips, saying what is missing, otherwise. Each boot takes 15-25 s
 // under TCG (no KVM).
 #include <sys/types.h>
 #include <unistd.h>
@@ -171,8 +174,9 @@ class FirmwareBootTest : public ::testing::Test {
           "QEMU inside them (run ctest as root)");
     }
     std::vector<std::string> missing;
-    for (const char* program : {"ip", "ss", "sysctl", "dnsmasq", "in.tftpd",
-                                "tcpdump", "qemu-system-x86_64"}) {
+    for (const char* program :
+         {"ip", "ss", "sysctl", "dnsmasq", "in.tftpd", "tcpdump", "tshark",
+          "python3", "qemu-system-x86_64"}) {
       if (!FindProgram(program).ok()) missing.push_back(program);
     }
     for (const char* file : {kIpxeE1000Rom, kOvmfCode, kOvmfVars, kPxelinux,
@@ -183,8 +187,8 @@ class FirmwareBootTest : public ::testing::Test {
       PXE_CANNOT_RUN(absl::StrCat(
           "missing ", absl::StrJoin(missing, ", "),
           " (Debian: iproute2 procps dnsmasq-base tftpd-hpa tcpdump "
-          "qemu-system-x86 ipxe-qemu ovmf pxelinux syslinux-common "
-          "syslinux-efi)"));
+          "tshark python3 qemu-system-x86 ipxe-qemu ovmf pxelinux "
+          "syslinux-common syslinux-efi)"));
     }
 
     absl::StatusOr<std::unique_ptr<Sandbox>> sandbox = Sandbox::Create();
@@ -265,6 +269,22 @@ class FirmwareBootTest : public ::testing::Test {
         capture_log, "listening on",
         WaitOptions{.timeout = kDaemonStartTimeout, .abort_if = [&] {
                       return sandbox_->CheckRunning(*tcpdump, "tcpdump");
+                    }}));
+
+    // And every reply from port 67 or 4011, for ExpectRepliesDecode().
+    const std::string pcap_log = sandbox_->Path("pcap.log");
+    absl::StatusOr<pid_t> pcap = sandbox_->Spawn(
+        srv_,
+        {"tcpdump", "-Z", "root", "--immediate-mode", "-n", "-i", kServerDevice,
+         "-w", sandbox_->Path("replies.pcap"),
+         "udp src port 67 or udp src port 4011"},
+        pcap_log);
+    ASSERT_TRUE(pcap.ok()) << pcap.status();
+    pcap_ = *pcap;
+    ASSERT_OK_STATUS(WaitForFileContains(
+        pcap_log, "listening on",
+        WaitOptions{.timeout = kDaemonStartTimeout, .abort_if = [&] {
+                      return sandbox_->CheckRunning(*pcap, "tcpdump -w");
                     }}));
 
     absl::StatusOr<pid_t> tftpd =
@@ -405,6 +425,34 @@ class FirmwareBootTest : public ::testing::Test {
     return TftpReadRequests();
   }
 
+  // Stops the pcap capture and runs tshark's DHCP dissector over the
+  // proxy's replies in it (tests/testing/tshark_replies.py): as many as the
+  // proxy logged, each decoded without error and with what a proxy reply
+  // carries. dnsmasq answers from the same address: its replies, the ones
+  // with a lease time, are left out.
+  void ExpectRepliesDecode() {
+    sandbox_->Stop(pcap_);  // SIGTERM: tcpdump flushes the file
+    const std::string log = ProxyLog();
+    size_t replies = 0;
+    for (size_t at = log.find(" sent="); at != std::string::npos;
+         at = log.find(" sent=", at + 1)) {
+      if (log.compare(at, 11, " sent=offer") == 0 ||
+          log.compare(at, 9, " sent=ack") == 0) {
+        ++replies;
+      }
+    }
+    ASSERT_GT(replies, 0u) << log;
+    absl::StatusOr<CommandResult> check = sandbox_->RunIn(
+        srv_,
+        {"python3", PXE_TSHARK_REPLIES, sandbox_->Path("replies.pcap"),
+         "--server", kServerAddress, "--ignore-leases", "--min-replies",
+         absl::StrCat(replies)},
+        absl::Seconds(60));
+    ASSERT_TRUE(check.ok()) << check.status();
+    std::printf("%s", check->out.c_str());
+    EXPECT_EQ(check->exit_code, 0) << check->out << check->err;
+  }
+
   void ReportBootTime(std::string_view what) {
     const double seconds = absl::ToDoubleSeconds(absl::Now() - client_started_);
     RecordProperty("boot_seconds", absl::StrFormat("%.1f", seconds));
@@ -417,6 +465,7 @@ class FirmwareBootTest : public ::testing::Test {
   std::string tftp_root_;
   std::string banner_;
   pid_t qemu_ = -1;
+  pid_t pcap_ = -1;
   int boots_ = 0;
   absl::Time client_started_;
 };
@@ -439,6 +488,7 @@ TEST_F(FirmwareBootTest, BiosIpxeBootsPxelinux) {
                   "type=discover arch=bios client=pxe ipxe=true [^\n]* "
                   "sent=offer from=10\\.77\\.0\\.1 to=255\\.255\\.255\\.255:68 "
                   "[^\n]*file=pxelinux\\.0 "));
+  ExpectRepliesDecode();
 }
 
 TEST_F(FirmwareBootTest, OvmfUefiPxeBootsSyslinuxEfi) {
@@ -467,6 +517,7 @@ TEST_F(FirmwareBootTest, OvmfUefiPxeBootsSyslinuxEfi) {
                   "type=request[^\n]* port=4011[^\n]* sent=ack "
                   "from=10\\.77\\.0\\.1 to=10\\.77\\.0\\.[0-9]+:4011 [^\n]*"
                   "file=syslinux\\.efi"));
+  ExpectRepliesDecode();
 }
 
 // A PXE boot menu from the policy file: iPXE shows the prompt, times out,
@@ -509,6 +560,7 @@ local = true
   EXPECT_THAT(log, ::testing::ContainsRegex(
                        "type=request[^\n]* port=4011[^\n]* sent=ack "
                        "[^\n]*file=menu-item\\.0"));
+  ExpectRepliesDecode();
 }
 
 // Rules by MAC address: two machines on the same LAN get different files.

@@ -188,6 +188,58 @@ TEST_F(StormTest, TwoWorkersAnswerEveryClientOnceOnTheFirstTry) {
                           JsonNumber(json, "sent", "requests_4011"));
 }
 
+// Every reply on the wire, decoded by a decoder that is not ours: tcpdump
+// writes what v1 sends, and tests/testing/tshark_replies.py runs Wireshark's
+// DHCP dissector over it. Each reply must decode without a malformed packet
+// or an error (bad checksum), with the fields every proxy reply carries
+// (RFC 2131 §2 and §4.1, RFC 2132, PXE 2.1), and there must be as many as
+// pxe-storm received.
+TEST_F(StormTest, EveryReplyOnTheWireDecodesCleanlyWithTshark) {
+  for (const char* program : {"tcpdump", "tshark", "python3"}) {
+    if (!FindProgram(program).ok()) {
+      PXE_CANNOT_RUN(absl::StrCat(program,
+                                  " is not installed (Debian: tcpdump tshark "
+                                  "python3; tools/install-deps.sh --all)"));
+    }
+  }
+  const std::string pcap = sandbox_->Path("replies.pcap");
+  const std::string tcpdump_log = sandbox_->Path("tcpdump.log");
+  // -Z root: tcpdump would otherwise switch to its own user, and a process
+  // that changes user loses its kill-on-parent-death guard. -B: room for a
+  // storm's burst (KiB), so the capture loses nothing.
+  absl::StatusOr<pid_t> tcpdump = sandbox_->Spawn(
+      srv_,
+      {"tcpdump", "-Z", "root", "--immediate-mode", "-B", "16384", "-n", "-i",
+       "v1", "-w", pcap, "udp src port 67 or udp src port 4011"},
+      tcpdump_log);
+  ASSERT_TRUE(tcpdump.ok()) << tcpdump.status();
+  ASSERT_TRUE(
+      WaitForFileContains(tcpdump_log, "listening on", absl::Seconds(10)).ok())
+      << TailOfFile(tcpdump_log);
+  StartProxy({"--tftp-server", kTftp, "--boot-file", "bios=pxelinux.0",
+              "--boot-file", "uefi-x64=grubx64.efi", "--boot-file",
+              "uefi-arm64=grubaa64.efi", "--http-url", kHttpUrl});
+  std::vector<std::string> flags = {"-n",  "300",    "--storm-window",
+                                    "0.5", "--seed", "10"};
+  for (const std::string& f : Expectations()) flags.push_back(f);
+  const std::string json = RunStorm(flags);
+  ASSERT_FALSE(json.empty());
+  sandbox_->Stop(daemon_);
+  sandbox_->Stop(*tcpdump);  // SIGTERM: tcpdump flushes the file
+  const long replies = Number(json, "received", "replies");
+  ASSERT_GT(replies, 0) << json;
+
+  absl::StatusOr<CommandResult> check =
+      sandbox_->RunIn(srv_,
+                      {"python3", PXE_TSHARK_REPLIES, pcap, "--server", kProxy,
+                       "--min-replies", absl::StrCat(replies)},
+                      absl::Seconds(120));
+  ASSERT_TRUE(check.ok()) << check.status();
+  std::printf("%s", check->out.c_str());  // "N replies ... decoded by tshark"
+  EXPECT_EQ(check->exit_code, 0) << check->out << check->err << "\n(" << pcap
+                                 << ", " << TailOfFile(tcpdump_log) << ")";
+}
+
 // A server that gives ARM64 clients the x64 UEFI file: each of them is
 // told the wrong file in its ACK, asks again once, is told the same, and
 // gives up; everyone else boots.
