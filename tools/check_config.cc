@@ -178,6 +178,13 @@ void DescribeServer(const DaemonConfig& c, std::string* out) {
   line("interface_rate_per_second", r.interface_per_second == 0
                                         ? std::string("0 (no limit)")
                                         : absl::StrCat(r.interface_per_second));
+  line("wait_for_interfaces", c.wait_for_interfaces ? "true" : "false");
+  line("user", c.user.empty() ? "the user that starts pxe-pdhcp" : c.user);
+  constexpr std::string_view kLevels[] = {
+      "debug (every boot client's decision)", "info", "warning", "error"};
+  line("log_level", std::string(kLevels[static_cast<size_t>(c.log_level)]));
+  line("log_format",
+       c.log_format == log::Format::kJson ? "json" : "text (key=value)");
   absl::StrAppend(out, "[metrics]\n");
   line("listen", c.metrics_listen.empty()
                      ? std::string("off")
@@ -244,6 +251,9 @@ void DescribeRules(const DaemonConfig& c, const BootPolicy& p,
     absl::StrAppend(out, absl::StrFormat("%3d. \"", i + 1), r.name, "\" (",
                     c.config_path, ":", r.where.line, ")\n");
     absl::StrAppend(out, "       match:  ", DescribeMatch(r.match), "\n");
+    if (r.log) {
+      absl::StrAppend(out, "       log:    every decision, one line each\n");
+    }
     if (r.action == RuleAction::kIgnore) {
       absl::StrAppend(out, "       action: ignore (never answered; counted)\n");
       continue;

@@ -105,6 +105,27 @@ TEST_F(CheckExplainTest, CheckConfigShowsFlagsOverTheFile) {
                               HasSubstr("bios            file \"other.0\"")));
 }
 
+TEST_F(CheckExplainTest, CheckConfigShowsLoggingUserAndALoggedRule) {
+  RunResult r = Pdhcp("--check-config");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output,
+              AllOf(HasSubstr("  user            the user that starts"),
+                    HasSubstr("  log_level       info\n"),
+                    HasSubstr("  log_format      text (key=value)\n"),
+                    Not(HasSubstr("log:    every decision"))));
+  Write(std::string(kConfig) +
+        "[[rule]]\nname = \"watched\"\nlog = true\nfile = \"w.0\"\n");
+  r = Pdhcp("--check-config --log-level debug --log-format json --user nobody");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(
+      r.output,
+      AllOf(HasSubstr("  user            nobody\n"),
+            HasSubstr("  log_level       debug (every boot client's"),
+            HasSubstr("  log_format      json\n"),
+            HasSubstr("\"watched\" (" + path_ + ":"),
+            HasSubstr("       log:    every decision, one line each\n")));
+}
+
 TEST_F(CheckExplainTest, CheckConfigShowsTheMetricsAddress) {
   RunResult r = Pdhcp("--check-config");
   EXPECT_EQ(r.exit_code, 0) << r.output;
