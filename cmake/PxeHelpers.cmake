@@ -36,18 +36,25 @@ function(pxe_executable)
   target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS})
 endfunction()
 
-# pxe_test(NAME name SRCS ... DEPS ... [LABELS ...] [TIMEOUT seconds]): a
-# GoogleTest binary whose tests are registered with ctest one by one.
+# pxe_test(NAME name SRCS ... DEPS ... [LABELS ...] [TIMEOUT seconds]
+#          [SERIAL]): a GoogleTest binary whose tests are registered with
+# ctest one by one. SERIAL: each runs alone (RUN_SERIAL), for tests whose
+# load or timing figures need the CPUs to themselves.
 function(pxe_test)
-  cmake_parse_arguments(ARG "" "NAME;TIMEOUT" "SRCS;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "SERIAL" "NAME;TIMEOUT" "SRCS;DEPS;LABELS" ${ARGN})
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 120)
+  endif()
+  set(serial FALSE)
+  if(ARG_SERIAL)
+    set(serial TRUE)
   endif()
   pxe_executable(NAME ${ARG_NAME} SRCS ${ARG_SRCS}
                  DEPS ${ARG_DEPS} GTest::gmock GTest::gtest GTest::gtest_main)
   gtest_discover_tests(${ARG_NAME}
     WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
     PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}
+               RUN_SERIAL ${serial}
     DISCOVERY_TIMEOUT 60)
 endfunction()
 
