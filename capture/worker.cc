@@ -216,8 +216,7 @@ bool Worker::BusyPoll(const std::atomic<bool>& stop) const {
 absl::Status Worker::Run(const std::atomic<bool>& stop) {
   BuildPollSet();
   while (!stop.load(std::memory_order_relaxed)) {
-    turns_.store(turns_.load(std::memory_order_relaxed) + 1,
-                 std::memory_order_relaxed);
+    turns_.Increment();
     if (mail_.load(std::memory_order_relaxed)) ApplyUpdates();
     uint64_t now = MonotonicNowNs();
     int timeout_ms = 200;

@@ -21,6 +21,7 @@
 #include "capture/unique_fd.h"
 #include "capture/worker_stats.h"
 #include "engine/policy_snapshot.h"
+#include "engine/relaxed_counter.h"
 #include "engine/responder.h"
 #include "engine/snapshot_cell.h"
 
@@ -92,7 +93,7 @@ class Worker : private ReplySink {
   size_t held() const { return responder_.held(); }
   // Turns of the loop so far: it moves at least every 200 ms while the
   // worker is healthy, idle or not (the watchdog watches it).
-  uint64_t turns() const { return turns_.load(std::memory_order_relaxed); }
+  uint64_t turns() const { return turns_.load(); }
 
   // For metrics, from any thread while the worker runs: the responder's
   // counts, and the worker's own (ring statistics at most about a second
@@ -148,7 +149,7 @@ class Worker : private ReplySink {
   std::atomic<bool> mail_{false};
   UniqueFd wake_;
   NoticeFn notice_;
-  std::atomic<uint64_t> turns_{0};  // written by the worker only
+  RelaxedCounter turns_;  // written by the worker only
 };
 
 // CLOCK_MONOTONIC in nanoseconds.
