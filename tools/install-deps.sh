@@ -8,7 +8,11 @@
 #                                  tshark (decodes the replies in the tests,
 #                                  a DHCP decoder that is not ours), and what
 #                                  the package test uses (debhelper, lintian,
-#                                  systemd-analyze)
+#                                  systemd-analyze); then, with
+#                                  tools/fetch-boot-files.sh, the boot files
+#                                  that come from packages which must not be
+#                                  installed (iPXE), unpacked into a cache
+#                                  directory
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config clang libclang-rt-14-dev
@@ -27,7 +31,12 @@ for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
     missing+=("$p")
 done
-((${#missing[@]} == 0)) && exit 0
+if ((${#missing[@]} == 0)); then
+  if [[ "${1:-}" == "--all" ]]; then
+    exec "$(dirname "$0")/fetch-boot-files.sh"
+  fi
+  exit 0
+fi
 
 sudo=""
 if [[ $(id -u) -ne 0 ]]; then
@@ -50,3 +59,6 @@ fi
 trap '[[ $created_policy == 1 ]] && $sudo rm -f "$policy"' EXIT
 $sudo apt-get update -q
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+if [[ "${1:-}" == "--all" ]]; then
+  "$(dirname "$0")/fetch-boot-files.sh"
+fi
