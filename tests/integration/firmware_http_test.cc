@@ -231,6 +231,45 @@ TEST_F(FirmwareBootTest, OvmfHttpBootRunsIpxeEfiFromHostNameUrl) {
   ExpectRepliesDecode();
 }
 
+// The name's control: the LAN's DHCP server gives no DNS server (the DNS
+// server that knows the name runs all the same). EDK2 then takes neither
+// offer: it sends its DISCOVER again until it gives up, and fetches
+// nothing. pxe-pdhcp sends no DNS server: that is the LAN's to give.
+TEST_F(FirmwareBootTest, OvmfHttpBootHostNameUrlWithoutLanDnsFetchesNothing) {
+  ASSERT_NO_FATAL_FAILURE(StartLanServices());
+  AddLogToReport("dnsmasq (the LAN's DNS)", "dns.log");
+  absl::StatusOr<pid_t> dns = sandbox_->Spawn(
+      srv_,
+      {"dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--no-hosts",
+       "--no-resolv", "--bind-interfaces",
+       absl::StrCat("--listen-address=", kServerAddress),
+       absl::StrCat("--address=/", kHttpHostName, "/", kServerAddress),
+       absl::StrCat("--pid-file=", sandbox_->Path("dns.pid")),
+       "--log-facility=-", "--log-queries"},
+      sandbox_->Path("dns.log"));
+  ASSERT_TRUE(dns.ok()) << dns.status();
+  ASSERT_OK_STATUS(sandbox_->WaitForUdpListener(srv_, 53, kDaemonStartTimeout));
+  ASSERT_NO_FATAL_FAILURE(StartHttpServer());
+  ASSERT_NO_FATAL_FAILURE(StartProxyWith(PxePdhcpWithPolicy(
+      absl::StrCat("[boot]\nfile = \"pxelinux.0\"\nhttp_url = \"http://",
+                   kHttpHostName, "/ipxe.efi\"\n"))));
+  ASSERT_NO_FATAL_FAILURE(StartClient(
+      Client::kOvmfUefi, ClientOptions{.extra_args = kOvmfHttpv4Only}));
+
+  ASSERT_OK_STATUS(WaitForConsole("Start HTTP Boot over IPv4"));
+  ASSERT_OK_STATUS(WaitForConsole(
+      "failed to load Boot0001 \"UEFI HTTPv4 (MAC:525400770011)"));
+  ReportBootTime("gave up");
+  EXPECT_THAT(Console(), Not(HasSubstr(kIpxeBanner)));
+  EXPECT_THAT(HttpRequests(), ::testing::IsEmpty());
+  EXPECT_THAT(ReadFileOrEmpty(sandbox_->Path("dns.log")),
+              Not(HasSubstr("query[A]")));
+  // pxe-pdhcp did offer the URL: the firmware would not take it.
+  EXPECT_THAT(ProxyLog(), ContainsRegex(absl::StrCat(
+                              "client=http [^\n]* sent=offer [^\n]*url=http://",
+                              kHttpHostName, "/ipxe\\.efi ")));
+}
+
 // The control: the same client and LAN, with no HTTP URL configured.
 // pxe-pdhcp does not answer the HTTP boot client (NoBootFile), the LAN's
 // DHCP server gives it an address only, and nothing is fetched.
