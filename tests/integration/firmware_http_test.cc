@@ -1,7 +1,7 @@
 // Boots real firmware over HTTP through pxe-pdhcp, on the LAN of
 // firmware_lan.h with a real HTTP server (busybox httpd) beside the TFTP
 // server:
-//   - UEFI HTTP boot: OVMF's HTTP boot client (HTTPClient:Arch:00016) gets
+//   - UEFI HTTP boot: OVMF's HTTP boot client (option 60 HTTPClient) gets
 //     the URL of Debian's ipxe.efi in pxe-pdhcp's proxy offer (the LAN's
 //     DHCP server gives only the address), fetches it over HTTP and runs it;
 //     with the URL's host an address, and a name the LAN's DNS resolves;
@@ -9,9 +9,10 @@
 //     iPXE ROM is iPXE already); iPXE runs DHCP again, as iPXE, and gets the
 //     URL of its script (ipxe_script) instead of ipxe.efi, fetches it over
 //     HTTP and runs it;
-// and the controls: without an HTTP URL nothing boots over HTTP; without
-// ipxe_script iPXE is sent its own boot file again (the chainload loop),
-// and pxe-pdhcp logs and counts that loop.
+// and the controls: without an HTTP URL nothing boots over HTTP; without a
+// DNS server from the LAN's DHCP server a URL by name fetches nothing;
+// without ipxe_script iPXE is sent its own boot file again (the chainload
+// loop), and pxe-pdhcp logs and counts that loop.
 //
 // Needs what firmware_boot_test needs, plus busybox-static (httpd) and
 // Debian's ipxe as tools/fetch-boot-files.sh unpacks it. Each boot takes
