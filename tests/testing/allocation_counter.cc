@@ -37,7 +37,11 @@ void CountDeallocation(const volatile void* p) {
 #ifdef PXE_ALLOCATION_HOOKS
 // Under AddressSanitizer, which owns malloc and operator new, its hooks see
 // every allocation and free, whatever the entry point.
-#include <sanitizer/allocator_interface.h>
+// Declared here: GCC installs no sanitizer/allocator_interface.h, but its
+// libasan has the function, as clang's does.
+extern "C" int __sanitizer_install_malloc_and_free_hooks(
+    void (*malloc_hook)(const volatile void*, std::size_t),
+    void (*free_hook)(const volatile void*));
 
 namespace {
 
