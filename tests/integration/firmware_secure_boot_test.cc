@@ -2,8 +2,9 @@
 // with Secure Boot enforced and Microsoft's keys enrolled loads Debian's
 // Microsoft-signed shim as the boot file; shim loads Debian's signed network
 // GRUB from the same TFTP folder; GRUB reads its grub.cfg over TFTP and
-// prints a line from it and what it knows of Secure Boot. The control: an
-// unsigned boot file, served the same way, is refused by the firmware.
+// prints a line from it and what it knows of Secure Boot. The controls: an
+// unsigned boot file, served the same way, is refused by the firmware, and
+// an unsigned program served as GRUB is refused by shim.
 //
 // shim-signed and grub-efi-amd64-signed must not be installed on a test
 // machine (their scripts would rewrite its boot loader):
@@ -132,6 +133,27 @@ TEST_F(FirmwareBootTest, OvmfSecureBootRefusesAnUnsignedBootFile) {
   EXPECT_THAT(Console(), Not(HasSubstr("My IP is")));
   EXPECT_THAT(ProxyLog(), ContainsRegex("type=request[^\n]* port=4011[^\n]* "
                                         "sent=ack [^\n]*file=syslinux\\.efi"));
+}
+
+// The control one step further: shim checks what it loads. An unsigned
+// program served as grubx64.efi (syslinux.efi again) is refused by shim.
+TEST_F(FirmwareBootTest, OvmfSecureBootShimRefusesAnUnsignedGrub) {
+  ASSERT_NO_FATAL_FAILURE(ServeShimAndGrub());
+  ASSERT_OK_STATUS(CopyFile(kSyslinuxEfi, tftp_root_ + "/grubx64.efi"));
+  ASSERT_NO_FATAL_FAILURE(StartLanServices());
+  ASSERT_NO_FATAL_FAILURE(StartProxyWith(
+      PxePdhcpWithFlags({"--boot-file", "uefi-x64=shimx64.efi"})));
+  ASSERT_NO_FATAL_FAILURE(StartClient(Client::kOvmfUefi, SecureBootClient()));
+
+  // shim fetched it, and says why it will not run it.
+  ASSERT_OK_STATUS(
+      WaitForConsole("Verification failed: (0x1A) Security Violation"));
+  ReportBootTime("refused by shim");
+  EXPECT_THAT(Console(), HasSubstr("Fetching Netboot Image grubx64.efi"));
+  EXPECT_THAT(Console(), Not(HasSubstr("My IP is")));
+  const std::vector<std::string> files = TftpReadRequests();
+  EXPECT_THAT(files, IsSupersetOf({"shimx64.efi", "grubx64.efi"}));
+  EXPECT_THAT(files, Not(::testing::Contains("ldlinux.e64")));
 }
 
 }  // namespace
