@@ -2,8 +2,9 @@
 // for QEMU's arm64 "virt" machine, emulated under TCG) does UEFI PXE on a
 // virtio NIC, asks as architecture 11, gets the uefi-arm64 boot file, Debian's
 // network GRUB for arm64, fetches it over TFTP and runs it; GRUB reads its
-// grub.cfg over TFTP and prints a line from it. The control: without the
-// proxy the same machine finds nothing to boot.
+// grub.cfg over TFTP and prints a line from it. The controls: without the
+// proxy the same machine finds nothing to boot, and given another
+// architecture's file it cannot run it.
 //
 // grub-efi-arm64-bin is an arm64 package: tools/fetch-boot-files.sh
 // downloads it through a private arm64 APT configuration and unpacks it
@@ -127,12 +128,41 @@ TEST_F(FirmwareBootTest, Arm64UefiPxeWithoutProxyHasNothingToBoot) {
   ASSERT_NO_FATAL_FAILURE(StartLanServices());
   ASSERT_NO_FATAL_FAILURE(StartArm64Client());
 
-  ASSERT_OK_STATUS(WaitForConsole("PXE-E16"));
+  // UEFI PXE over IPv4 gives up (after four DISCOVERs, about a minute)
+  // without a boot server's offer; the firmware moves on to IPv6.
+  ASSERT_OK_STATUS(WaitForConsole(">>Start PXE over IPv6"));
   ReportBootTime("gave up");
+  EXPECT_THAT(Console(),
+              ContainsRegex(">>Start PXE over IPv4\\.[^>]*PXE-E16: No valid "
+                            "offer received\\.[^>]*failed to load Boot0001 "
+                            "\"UEFI PXEv4"));
   EXPECT_THAT(ReadFileOrEmpty(sandbox_->Path("dhcp.log")),
               HasSubstr("DHCPOFFER"));
   EXPECT_THAT(TftpReadRequests(), Not(Contains("grubnetaa64.efi")));
   EXPECT_THAT(Console(), Not(HasSubstr(banner_)));
+}
+
+// The wrong answer: a proxy without an arm64 boot file gives the arm64
+// machine its default, the BIOS file, which the firmware fetches and cannot
+// run.
+TEST_F(FirmwareBootTest, Arm64UefiPxeCannotRunAnotherArchitecturesFile) {
+  ASSERT_NO_FATAL_FAILURE(ServeGrub());
+  ASSERT_NO_FATAL_FAILURE(StartLanServices(Client::kBiosIpxe));
+  ASSERT_NO_FATAL_FAILURE(StartProxyWith(PxePdhcpProxy));
+  ASSERT_NO_FATAL_FAILURE(StartArm64Client());
+
+  ASSERT_OK_STATUS(WaitForConsole("failed to load Boot0001 \"UEFI PXEv4"));
+  ReportBootTime("gave up");
+  EXPECT_THAT(Console(), HasSubstr("NBP filename is pxelinux.0"));
+  EXPECT_THAT(Console(), Not(HasSubstr(banner_)));
+  const std::vector<std::string> files = TftpReadRequests();
+  EXPECT_THAT(files, Contains("pxelinux.0"));
+  EXPECT_THAT(files, Not(Contains("grubnetaa64.efi")));
+  EXPECT_THAT(files, Not(Contains("ldlinux.c32")));
+  EXPECT_THAT(ProxyLog(),
+              ContainsRegex("type=request[^\n]* arch=uefi-arm64 [^\n]*"
+                            "port=4011[^\n]* sent=ack [^\n]*"
+                            "file=pxelinux\\.0"));
 }
 
 }  // namespace
