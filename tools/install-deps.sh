@@ -8,7 +8,11 @@
 #                                  tshark (decodes the replies in the tests,
 #                                  a DHCP decoder that is not ours), and what
 #                                  the package test uses (debhelper, lintian,
-#                                  systemd-analyze)
+#                                  systemd-analyze); then, with
+#                                  tools/fetch-boot-files.sh, the boot files
+#                                  that come from packages which must not be
+#                                  installed (signed shim and GRUB, arm64
+#                                  GRUB), unpacked into a cache directory
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config clang libclang-rt-14-dev
@@ -19,7 +23,8 @@ if [[ "${1:-}" == "--all" ]]; then
   packages+=(qemu-system-x86 ipxe-qemu ovmf pxelinux syslinux-common
     syslinux-efi tftpd-hpa dnsmasq-base kea-dhcp4-server udhcpc
     isc-dhcp-client isc-dhcp-server gnuplot-nox procps busybox-static
-    tshark debhelper dpkg-dev lintian systemd prometheus)
+    tshark debhelper dpkg-dev lintian systemd prometheus
+    qemu-system-arm qemu-efi-aarch64)
 fi
 
 missing=()
@@ -27,7 +32,12 @@ for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
     missing+=("$p")
 done
-((${#missing[@]} == 0)) && exit 0
+if ((${#missing[@]} == 0)); then
+  if [[ "${1:-}" == "--all" ]]; then
+    exec "$(dirname "$0")/fetch-boot-files.sh"
+  fi
+  exit 0
+fi
 
 sudo=""
 if [[ $(id -u) -ne 0 ]]; then
@@ -50,3 +60,6 @@ fi
 trap '[[ $created_policy == 1 ]] && $sudo rm -f "$policy"' EXIT
 $sudo apt-get update -q
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+if [[ "${1:-}" == "--all" ]]; then
+  "$(dirname "$0")/fetch-boot-files.sh"
+fi
