@@ -22,8 +22,10 @@ what it needs). --quick gives a small run in about a minute.
 
 import argparse
 import datetime
+import gzip
 import json
 import os
+import resource
 import re
 import shutil
 import signal
@@ -225,6 +227,32 @@ def proc_cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def system_busy_seconds():
+    """CPU time every CPU has spent busy (user, nice, system, irq,
+    softirq), from /proc/stat: the server, pxe-storm and all the kernel's
+    work for both, including the receive softirqs that no process is
+    charged for."""
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:8]]
+    user, nice, system, _idle, _iowait, irq, softirq = fields
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu_seconds():
+    """User and system time of this process's reaped children."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def server_work_seconds(r):
+    """Every CPU's busy time during the run minus pxe-storm's own process
+    time: the server, and the kernel's work for both sides that no process
+    is charged for (receive softirqs)."""
+    if r.get("system_cpu_s") is None or r.get("generator_cpu_s") is None:
+        return None
+    return max(r["system_cpu_s"] - r["generator_cpu_s"], 0.0)
+
+
 def proc_status_kb(pid, key):
     with open("/proc/%d/status" % pid) as f:
         for line in f:
@@ -234,11 +262,14 @@ def proc_status_kb(pid, key):
 
 
 class Bench:
-    def __init__(self, args, plan, sandbox):
+    def __init__(self, args, plan, sandbox, runs=None):
+        """A run on `sandbox`, or (sandbox None) the figures of an earlier
+        run, `runs`, to report on again."""
         self.args, self.plan, self.sb = args, plan, sandbox
         self.storm_bin = os.path.join(args.build, "tools/storm/pxe-storm")
-        self.runs = []
-        self.raw = open(os.path.join(args.out, "runs.jsonl"), "w")
+        self.runs = runs or []
+        self.raw = open(os.path.join(args.out, "runs.jsonl"), "w") \
+            if sandbox else None
         self.counter = 0
 
     def start_server(self, name):
@@ -271,6 +302,8 @@ class Bench:
         proc, log_path = self.start_server(name)
         idle_rss = proc_status_kb(proc.pid, "VmRSS")
         cpu_before = proc_cpu_seconds(proc.pid)
+        busy_before = system_busy_seconds()
+        children_before = children_cpu_seconds()
         argv = ["taskset", "-c", CLIENT_CPU, self.storm_bin, "-i", "c0",
                 "-n", str(clients), "--seed", str(SEED), "--client-net",
                 CLIENT_NET, "--mix", MIX, "--json", "--max-seconds",
@@ -286,6 +319,10 @@ class Bench:
         result = json.loads(storm.stdout)
         if result["received"]["replies"] == 0:
             log("  (%s answered nothing at all: see %s)" % (name, log_path))
+        busy = system_busy_seconds() - busy_before
+        # pxe-storm is the only child reaped in between (servers are
+        # reaped when stopped, after this).
+        generator = children_cpu_seconds() - children_before
         cpu = proc_cpu_seconds(proc.pid) - cpu_before
         rss = proc_status_kb(proc.pid, "VmRSS")
         hwm = proc_status_kb(proc.pid, "VmHWM")
@@ -294,6 +331,7 @@ class Bench:
             ring = re.search(r"(\d+) lost in the ring", f.read())
         record = {"server": name, "kind": kind, "clients": clients,
                   "rate": rate, "window": window, "server_cpu_s": cpu,
+                  "system_cpu_s": busy, "generator_cpu_s": generator,
                   "idle_rss_kb": idle_rss, "rss_kb": rss, "peak_rss_kb": hwm,
                   "ring_drops": int(ring.group(1)) if ring else None,
                   "storm": result}
@@ -355,16 +393,23 @@ class Bench:
         return sorted({r["rate"] for r in self.at(name, "rate")})
 
     def sustained(self, name, rate):
-        """At most LOSS_LIMIT_PCT lost at (at least 95 % of) this rate. A
-        run where pxe-storm lagged and sent in bursts still counts when the
-        server kept up: bursts are the harder load."""
+        """At most LOSS_LIMIT_PCT lost at (at least 95 % of) this rate, in
+        the worst of its runs: one failed run is a failure. A run where
+        pxe-storm lagged and sent in bursts still counts when the server
+        kept up: bursts are the harder load."""
         runs = self.at(name, "rate", rate)
-        return (median(runs, loss_pct) <= LOSS_LIMIT_PCT and
-                median(runs, power_on_rate) >= 0.95 * rate)
+        return (worst(runs, loss_pct) <= LOSS_LIMIT_PCT and
+                least(runs, power_on_rate) >= 0.95 * rate)
 
     def lagged(self, name, rate):
-        """pxe-storm fell behind its schedule at this rate (bursty load)."""
-        return median(self.at(name, "rate", rate), send_lag_p99) > LAG_LIMIT_MS
+        """pxe-storm fell behind its schedule at this rate (bursty load) in
+        any of its runs."""
+        return worst(self.at(name, "rate", rate), send_lag_p99) > LAG_LIMIT_MS
+
+    def bisected(self, name, rate):
+        """This rate was a bisection probe for this server: its runs were
+        of this server alone, not interleaved with the others."""
+        return rate not in self.plan.rates
 
     def steady_limit(self, name):
         """The highest rate this server sustained while pxe-storm kept to
@@ -396,7 +441,7 @@ class Bench:
         return median(self.at(name, "rate", rate), requests_per_client) * rate
 
     def generator_bound(self, name, rate):
-        return median(self.at(name, "rate", rate), power_on_rate) < 0.95 * rate
+        return least(self.at(name, "rate", rate), power_on_rate) < 0.95 * rate
 
     def storms(self, servers):
         for clients in self.plan.storms:
@@ -455,9 +500,16 @@ def rotated(items, n):
     return list(items[n:]) + list(items[:n])
 
 
-def cpu_per_1k(r):
-    replies = r["storm"]["received"]["replies"]
-    return 1000.0 * 1000.0 * r["server_cpu_s"] / replies if replies else None
+def cpu_per_1k(seconds):
+    """CPU ms per 1,000 replies, from seconds(run) (None where the run did
+    not measure it)."""
+    def per_1k(r):
+        replies = r["storm"]["received"]["replies"]
+        cpu = seconds(r)
+        if not replies or cpu is None:
+            return None
+        return 1000.0 * 1000.0 * cpu / replies
+    return per_1k
 
 
 def first_try_pct(r):
@@ -465,9 +517,37 @@ def first_try_pct(r):
     return 100.0 * c["booted_first_try"] / c["total"]
 
 
+def values_of(runs, fn):
+    return [v for v in (fn(r) for r in runs) if v is not None]
+
+
 def median(runs, fn):
-    values = [v for v in (fn(r) for r in runs) if v is not None]
+    values = values_of(runs, fn)
     return statistics.median(values) if values else None
+
+
+def worst(runs, fn):
+    """The highest value (loss, latency) of the runs."""
+    values = values_of(runs, fn)
+    return max(values) if values else None
+
+
+def least(runs, fn):
+    values = values_of(runs, fn)
+    return min(values) if values else None
+
+
+def spread(runs, fn, digits=2):
+    """The median, and the range of the runs beside it when they differ:
+    "0.20 (0.18–0.31)"."""
+    values = values_of(runs, fn)
+    if not values:
+        return "–"
+    text = fmt(statistics.median(values), digits)
+    if len(values) > 1 and min(values) != max(values):
+        text += " (%s–%s)" % (fmt(min(values), digits),
+                              fmt(max(values), digits))
+    return text
 
 
 def fmt(value, digits=2):
@@ -499,18 +579,33 @@ def engine_figures(build, quick):
     return figures
 
 
-def report(bench, plan, engine, started, elapsed):
+def report(bench, plan, engine, started, elapsed, kernel=None):
+    """The report; `elapsed` None and `kernel` given for one re-rendered
+    from the raw figures of an earlier run on that kernel."""
     servers = [s for s in SERVERS + (BUSY,) if bench.at(s, "rate")]
     lines = []
     add = lines.append
     add("# Boot-storm benchmark: pxe-pdhcp vs dnsmasq (proxy mode)")
     add("")
-    add("%s, %s, %d CPUs; %s run took %.0f s. Rate and storm figures are "
-        "medians of %d interleaved runs (the server order rotates; each "
-        "server starts fresh for each run); memory figures are single runs."
-        % (started, os.uname().release, len(os.sched_getaffinity(0)),
-           "quick" if plan.quick else "full", elapsed, plan.repeats))
+    if elapsed is None:
+        add("%s, %s; %s run. Reported again from its raw figures "
+            "(%s) with the rules below." % (
+                started, kernel, "quick" if plan.quick else "full",
+                os.path.basename(bench.args.report_from)))
+    else:
+        add("%s, %s, %d CPUs; %s run took %.0f s."
+            % (started, os.uname().release, len(os.sched_getaffinity(0)),
+               "quick" if plan.quick else "full", elapsed))
     add("")
+    add("- Runs: %d per point, each server started fresh for each run. On "
+        "the ladder of rates and in the storms the servers' runs are "
+        "interleaved (the order rotates: A B C, B C A, ...). Bisection "
+        "probes between a server's last passing and first failing rate "
+        "(marked †) run that server alone, its %d runs in a row. Memory "
+        "figures are single runs." % (plan.repeats, plan.repeats))
+    add("- A rate is sustained when every one of its runs lost at most "
+        "%g %% (the worst run decides). Figures are medians with the range "
+        "of the runs in brackets where they differ." % LOSS_LIMIT_PCT)
     add("- Servers pinned to CPU %s with one worker (pxe-pdhcp --workers 1); "
         "pxe-storm pinned to CPU %s. The kernel's receive work for a frame "
         "runs on the sender's CPU (veth), so each server's cost is partly "
@@ -542,54 +637,85 @@ def report(bench, plan, engine, started, elapsed):
         "that point; \"max\" includes the bursty rates."
         % LAG_LIMIT_MS)
     add("")
+    add("Ratios put like against like: steady against steady, and max "
+        "against max only where both servers were also run under pxe-storm's "
+        "bursts (a server whose max is its steady rate was not).")
+    add("")
     add("| server | steady clients/s | max clients/s | requests/s at max "
-        "| vs reflector | vs dnsmasq (clients) | vs dnsmasq (requests) "
+        "| steady vs reflector's steady | max vs reflector's max "
+        "| steady vs dnsmasq's steady (clients) | (requests) "
         "| first failing rate |")
-    add("|---|---|---|---|---|---|---|---|")
+    add("|---|---|---|---|---|---|---|---|---|")
     best = {name: bench.bracket(name)[0] for name in servers}
+    steadies = {name: bench.steady_limit(name)[0] for name in servers}
+    bursty = {name: best[name] for name in servers
+              if best[name] and best[name] != steadies[name]}
     reqs = {name: bench.requests_rate(name, best[name])
             for name in servers if best[name]}
+    steady_reqs = {name: bench.requests_rate(name, steadies[name])
+                   for name in servers if steadies[name]}
+
+    def rate_text(name, rate):
+        return fmt(rate, 0) + (" †" if bench.bisected(name, rate) else "")
+
     for name in servers:
         lo, hi = bench.bracket(name)
         steady, lag_ended = bench.steady_limit(name)
         failing = "none up to %d" % max(bench.rates_tried(name)) \
             if hi is None else (
-            "%d (%s)" % (hi, "pxe-storm could not send that fast"
+            "%s (%s)" % (rate_text(name, hi),
+                         "pxe-storm could not send that fast"
                          if bench.generator_bound(name, hi) else
-                         "%.2f %% lost%s" % (
-                             median(bench.at(name, "rate", hi), loss_pct),
+                         "%s %% lost in the worst run%s" % (
+                             fmt(worst(bench.at(name, "rate", hi), loss_pct),
+                                 2),
                              ", bursty load" if bench.lagged(name, hi)
                              else "")))
-        add("| %s | %s%s | %s | %s | %s | %s | %s | %s |"
-            % (name, fmt(steady, 0) if steady else "–",
+        add("| %s | %s%s | %s | %s | %s | %s | %s | %s | %s |"
+            % (name, rate_text(name, steady) if steady else "–",
                " (pxe-storm's limit)" if lag_ended else "",
-               fmt(lo, 0) if lo else "below %d" % min(plan.rates),
-               fmt(reqs.get(name), 0), fmt(ratio(lo, best.get("reflector"))),
-               fmt(ratio(lo, best.get("dnsmasq")), 1),
-               fmt(ratio(reqs.get(name), reqs.get("dnsmasq")), 1), failing))
+               rate_text(name, lo) if lo else "below %d" % min(plan.rates),
+               fmt(reqs.get(name), 0),
+               fmt(ratio(steady, steadies.get("reflector"))),
+               fmt(ratio(bursty.get(name), bursty.get("reflector"))),
+               fmt(ratio(steady, steadies.get("dnsmasq")), 1),
+               fmt(ratio(steady_reqs.get(name), steady_reqs.get("dnsmasq")),
+                   1), failing))
     add("")
 
     add("## Latency at fixed rates (ms, offer: send to reply on the wire)")
     add("")
+    add("CPU, in ms per 1,000 replies: \"server process\" is the server's "
+        "own time (its system calls included); \"system minus pxe-storm\" "
+        "is every CPU's busy time during the run less pxe-storm's own "
+        "process time: the server and the kernel's work that no process is "
+        "charged for, such as the receive softirqs that fill pxe-pdhcp's "
+        "and the reflector's rings on pxe-storm's CPU. The second counts "
+        "the same work for every server, and anything else the machine "
+        "ran meanwhile: it needs a quiet machine.")
+    add("")
     add("| rate/s | server | loss % | offer p50 | p90 | p99 | p99.9 | max "
-        "| ack p99 | server CPU ms per 1k replies |")
-    add("|---|---|---|---|---|---|---|---|---|---|")
+        "| ack p99 | CPU: server process | CPU: system minus pxe-storm |")
+    add("|---|---|---|---|---|---|---|---|---|---|---|")
     for rate in plan.latency_rates:
         for name in servers:
             runs = bench.at(name, "rate", rate)
             if not runs:
                 add("| %d | %s | not run (saturated at a lower rate) "
-                    "|||||||| " % (rate, name))
+                    "||||||||| " % (rate, name))
                 continue
-            add("| %d | %s | %s | %s | %s | %s | %s | %s | %s | %s |"
-                % (rate, name, fmt(median(runs, loss_pct), 3),
+            add("| %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |"
+                % (rate, name, spread(runs, loss_pct, 3),
                    fmt(median(runs, offer("p50")), 3),
                    fmt(median(runs, offer("p90")), 3),
-                   fmt(median(runs, offer("p99")), 3),
+                   spread(runs, offer("p99"), 3),
                    fmt(median(runs, offer("p99_9")), 3),
-                   fmt(median(runs, offer("max")), 3),
-                   fmt(median(runs, ack_p99), 3),
-                   fmt(median(runs, cpu_per_1k), 1)))
+                   fmt(worst(runs, offer("max")), 3),
+                   spread(runs, ack_p99, 3),
+                   spread(runs, cpu_per_1k(lambda r: r["server_cpu_s"]), 1),
+                   spread(runs, cpu_per_1k(server_work_seconds), 1)))
+    add("")
+    add("max: the highest of the runs.")
     add("")
 
     add("## Boot storms: all clients power on within %g s"
@@ -605,13 +731,13 @@ def report(bench, plan, engine, started, elapsed):
             if not runs:
                 continue
             add("| %d | %s | %s | %s | %s | %s | %s | %s |"
-                % (clients, name, fmt(median(runs, first_try_pct), 2),
+                % (clients, name, spread(runs, first_try_pct, 2),
                    fmt(median(runs, lambda r: 100.0 * r["storm"]["clients"][
                        "booted_after_retries"] / clients), 2),
                    fmt(median(runs, lambda r: clients - r["storm"]["clients"][
                        "booted_first_try"] - r["storm"]["clients"][
                        "booted_after_retries"]), 0),
-                   fmt(median(runs, offer("p99")), 3),
+                   spread(runs, offer("p99"), 3),
                    fmt(max(r["storm"]["wrong_answers"]["total"] for r in runs),
                        0),
                    fmt(median(runs, lambda r: r["ring_drops"]), 0)))
@@ -639,10 +765,13 @@ def report(bench, plan, engine, started, elapsed):
 
     add("## Engine (Google Benchmark, median ns per frame)")
     add("")
-    add("| benchmark | ns |")
-    add("|---|---|")
-    for name, ns in engine.items():
-        add("| %s | %.1f |" % (name, ns))
+    if engine:
+        add("| benchmark | ns |")
+        add("|---|---|")
+        for name, ns in engine.items():
+            add("| %s | %.1f |" % (name, ns))
+    else:
+        add("Not measured in this report (re-rendered from earlier runs).")
     add("")
 
     add("## Targets")
@@ -661,6 +790,8 @@ def verdict(ok):
 def targets(bench, plan, best):
     out = []
     pd, dm, rf = (best.get(n) for n in ("pxe-pdhcp", "dnsmasq", "reflector"))
+    pd_steady, dm_steady = (bench.steady_limit(n)[0]
+                            for n in ("pxe-pdhcp", "dnsmasq"))
     if pd and rf:
         rf_fail = bench.bracket("reflector")[1]
         # Where the reflector stopped for pxe-storm's sake, or only under
@@ -682,13 +813,14 @@ def targets(bench, plan, best):
         else:
             line += " " + verdict(pd >= 0.8 * rf)
         out.append(line)
-    if pd and dm:
-        by_requests = ratio(bench.requests_rate("pxe-pdhcp", pd),
-                            bench.requests_rate("dnsmasq", dm))
-        out.append("sustained rate ≥ 5× dnsmasq's: %.1f× in clients/s, %.1f× "
-                   "in requests/s %s"
-                   % (pd / dm, by_requests,
-                      verdict(min(pd / dm, by_requests) >= 5)))
+    if pd_steady and dm_steady:
+        by_clients = pd_steady / dm_steady
+        by_requests = ratio(bench.requests_rate("pxe-pdhcp", pd_steady),
+                            bench.requests_rate("dnsmasq", dm_steady))
+        out.append("steady sustained rate ≥ 5× dnsmasq's steady rate: %.1f× "
+                   "in clients/s, %.1f× in requests/s %s"
+                   % (by_clients, by_requests,
+                      verdict(min(by_clients, by_requests) >= 5)))
     for rate, other, factor, text in (
             (5000, "dnsmasq", 0.5, "half of dnsmasq's"),
             (50000, "reflector", 1.5, "1.5× the reflector's")):
@@ -759,6 +891,48 @@ plot for [i=0:%d] '%s' index i using 1:4 with linespoints lw 2 lc i+1 \\
     subprocess.run(["gnuplot", script], check=True)
 
 
+def report_again(args):
+    """The report of an earlier run, from its raw figures, as this version
+    of the harness reports (e.g. after the report's rules changed)."""
+    opener = gzip.open if args.report_from.endswith(".gz") else open
+    with opener(args.report_from, "rt") as f:
+        runs = [json.loads(line) for line in f if line.strip()]
+    if not runs:
+        sys.exit("storm-bench: no runs in %s" % args.report_from)
+    # A quick run tries no rate above 20,000/s.
+    quick = max(r["rate"] or 0 for r in runs) <= 20000
+    repeats = max(len([r for r in runs if r["kind"] == "rate" and
+                       r["server"] == runs[0]["server"] and
+                       r["rate"] == runs[0]["rate"]]), 1)
+    plan = Plan(quick, repeats)
+    args.out = args.out or os.path.dirname(os.path.abspath(args.report_from))
+    bench = Bench(args, plan, None, runs)
+    # When, and on which kernel, from the run's own report where there is
+    # one (its third line: "DATE TIME, KERNEL, ...").
+    started = datetime.datetime.fromtimestamp(
+        os.path.getmtime(args.report_from)).strftime("%Y-%m-%d %H:%M")
+    kernel = "kernel unknown"
+    engine = {}
+    old = os.path.join(args.out, "report.md")
+    if os.path.exists(old):
+        with open(old) as f:
+            text = f.read()
+        m = re.search(r"^(\d{4}-\d\d-\d\d \d\d:\d\d), ([^,;]+)", text,
+                      re.M)
+        if m:
+            started, kernel = m.group(1), m.group(2)
+        # Its engine figures, which runs.jsonl does not keep.
+        section = text.split("## Engine", 1)[-1].split("\n## ", 1)[0]
+        for name, ns in re.findall(r"^\| (\S+) \| ([0-9.]+) \|$", section,
+                                   re.M):
+            engine[name] = float(ns)
+    text = report(bench, plan, engine, started, None, kernel)
+    with open(old, "w") as f:
+        f.write(text)
+    sys.stdout.write(text)
+    return 0
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--build", default="build",
@@ -769,7 +943,13 @@ def main():
                         help="a small run (about a minute)")
     parser.add_argument("--repeats", type=int, default=0,
                         help="runs per point (default 3; 1 with --quick)")
+    parser.add_argument("--report-from", metavar="RUNS",
+                        help="no run: write the report (to --out, or the "
+                        "directory of RUNS) from the raw figures of an "
+                        "earlier one, runs.jsonl or runs.jsonl.gz")
     args = parser.parse_args()
+    if args.report_from:
+        return report_again(args)
     if os.geteuid() != 0:
         sys.exit("storm-bench: needs root (network namespaces, raw sockets)")
     for tool in ("ip", "taskset", "dnsmasq", "gnuplot"):

@@ -15,8 +15,10 @@ HoldQueue::HoldQueue(size_t capacity)
       wheel_(new uint32_t[kWheelSize]),
       hash_mask_(std::bit_ceil(capacity_ * 2) - 1),
       hash_(new uint32_t[hash_mask_ + 1]) {
-  std::fill_n(wheel_.get(), kWheelSize, kNil);
-  std::fill_n(hash_.get(), hash_mask_ + 1, kNil);
+  // kNil is all bits set: one memset each (see Responder::IndexVlans()).
+  static_assert(kNil == UINT32_MAX);
+  std::memset(wheel_.get(), 0xFF, kWheelSize * sizeof(uint32_t));
+  std::memset(hash_.get(), 0xFF, (hash_mask_ + 1) * sizeof(uint32_t));
   for (size_t i = capacity_; i-- > 0;) {
     slots_[i].wheel_next = free_head_;
     free_head_ = static_cast<uint32_t>(i);

@@ -55,7 +55,11 @@ void Responder::IndexVlans(size_t port) {
   slots.clear();
   const std::vector<VlanAddresses>& vlans = ports_[port].vlans;
   if (vlans.empty()) return;
-  slots.assign(4096, -1);
+  // Every slot -1 (all bits set), as one memset: a fill loop costs the
+  // fuzzers, whose instrumentation counts each element, a tenth of their
+  // time, as the responder is built for every input.
+  slots.resize(4096);
+  std::memset(slots.data(), 0xFF, slots.size() * sizeof(slots[0]));
   for (size_t i = 0; i < vlans.size(); ++i) {
     slots[vlans[i].vlan & 0x0FFF] = static_cast<int16_t>(i);
   }

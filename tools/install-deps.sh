@@ -11,7 +11,8 @@
 #                                  systemd-analyze); then, with
 #                                  tools/fetch-boot-files.sh, the boot files
 #                                  that come from packages which must not be
-#                                  installed (iPXE), unpacked into a cache
+#                                  installed (signed shim and GRUB, arm64
+#                                  GRUB, iPXE), unpacked into a cache
 #                                  directory
 set -euo pipefail
 
@@ -23,7 +24,8 @@ if [[ "${1:-}" == "--all" ]]; then
   packages+=(qemu-system-x86 ipxe-qemu ovmf pxelinux syslinux-common
     syslinux-efi tftpd-hpa dnsmasq-base kea-dhcp4-server udhcpc
     isc-dhcp-client isc-dhcp-server gnuplot-nox procps busybox-static
-    tshark debhelper dpkg-dev lintian systemd prometheus)
+    tshark debhelper dpkg-dev lintian systemd prometheus
+    qemu-system-arm qemu-efi-aarch64)
 fi
 
 missing=()

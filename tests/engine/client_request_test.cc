@@ -2,7 +2,7 @@
 // it writes must classify (checksums verified) as exactly the request its
 // spec describes, and the proxy must answer the ones a PXE client would get
 // an answer to. A second check proves the builder never touches the heap:
-// this binary counts global operator new, which is why it is a target of its
+// this binary counts heap allocations, which is why it is a target of its
 // own.
 #include "engine/client_request.h"
 

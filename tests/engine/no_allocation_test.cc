@@ -6,15 +6,17 @@
 // would be a latency spike under a PXE storm and a failure mode under memory
 // pressure.
 //
-// This binary replaces every global operator new and delete with counting
-// versions, which is why it is a test target of its own: the counters would
-// change the behaviour of no other test, but a replacement applies to the
-// whole program.
+// This binary counts every call of the C allocator (malloc and the rest,
+// which operator new and the C library use; tests/testing/
+// allocation_counter.h), which is why it is a test target of its own: the
+// counters would change the behaviour of no other test, but the
+// interposition applies to the whole program.
 #include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <new>
 #include <string>
@@ -27,14 +29,6 @@
 #include "engine/responder.h"
 #include "gtest/gtest.h"
 #include "tests/testing/allocation_counter.h"
-
-#if defined(__SANITIZE_ADDRESS__)
-#define PXE_ALLOC_TEST_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define PXE_ALLOC_TEST_ASAN 1
-#endif
-#endif
 
 namespace pxe {
 namespace {
@@ -77,23 +71,24 @@ struct Frame {
 class NoAllocationTest : public ::testing::Test {
  protected:
   void SetUp() override {
-#ifdef PXE_ALLOC_TEST_ASAN
-    // ASan ships its own operator new. Our replacement wins in practice
-    // (the executable's definition is found before libasan's); should a
-    // toolchain ever resolve to ASan's instead, the counter would see
-    // nothing and every test here would pass vacuously: skip instead.
+    // The counter must see what it guards against, or every test here
+    // would pass vacuously: operator new, malloc, and an allocation inside
+    // the C library.
     {
       AllocationCounter counter;
       int* volatile p = new int(1);
       Escape(p);
       delete p;
+      void* volatile m = std::malloc(64);
+      Escape(m);
+      std::free(m);
+      char* volatile d = strdup("a string the C library copies");
+      Escape(d);
+      std::free(d);
       counter.Stop();
-      if (counter.allocations() == 0) {
-        GTEST_SKIP() << "operator new is not replaceable in this ASan build; "
-                        "allocation counting only runs without sanitizers";
-      }
+      ASSERT_EQ(counter.allocations(), 3u);
+      ASSERT_EQ(counter.deallocations(), 3u);
     }
-#endif
     // A policy with an entry for every kind of client, strings long enough
     // to live on the heap (a short-string-optimized copy would hide a
     // std::string copy on the packet path), and two interface addresses.

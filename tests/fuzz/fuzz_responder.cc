@@ -101,6 +101,7 @@ constexpr ResponderOptions kOptions = {
     .offer_table_capacity = 4,
     .hold_capacity = 3,
     .duplicate_filter_capacity = 4,
+    .client_table_capacity = 8,
     .log_every_decision = true,  // the harness checks every decision
 };
 

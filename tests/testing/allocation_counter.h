@@ -1,6 +1,8 @@
-// A counting replacement of the global allocation functions, for tests that
-// prove a path never touches the heap. Link it only into such test binaries:
-// it replaces operator new and delete (every form) for the whole program.
+// Counts heap allocations, for tests that prove a path never touches the
+// heap. Link it only into such test binaries: it interposes the C allocator
+// (malloc, calloc, realloc, free and the aligned forms), under which
+// operator new and delete, strdup and the rest of the C library allocate;
+// under AddressSanitizer it uses the sanitizer's allocation hooks instead.
 #ifndef PXE_TESTS_TESTING_ALLOCATION_COUNTER_H_
 #define PXE_TESTS_TESTING_ALLOCATION_COUNTER_H_
 

@@ -1,7 +1,7 @@
 // pxe-storm's pure parts: flags and timing, client identities, the latency
 // histogram, reply judging, the per-client state machine (driven against our
 // own engine as the proxy), ARP, and the report. No root, no network. The
-// binary counts global operator new to prove the packet path allocation-free,
+// binary counts heap allocations to prove the packet path allocation-free,
 // which is why it is a target of its own.
 #include <algorithm>
 #include <array>
