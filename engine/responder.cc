@@ -34,6 +34,7 @@ Responder::Responder(std::vector<ResponderPort> ports,
                     options.client_table_capacity),
       holds_(options.hold_capacity),
       duplicates_(options.duplicate_filter_capacity),
+      ipxe_loops_(options.client_table_capacity, options.ipxe_loop_window_ns),
       stats_(ports_.size()),
       request_(std::make_unique<Request>()) {
   vlan_slots_.resize(ports_.size());
@@ -76,7 +77,8 @@ const std::vector<InterfaceAddress>* Responder::NetworkOf(
 }
 
 void Responder::Record(size_t port, std::span<const uint8_t> reply,
-                       DropReason reason, const ResolvedAnswer* answer) {
+                       DropReason reason, const ResolvedAnswer* answer,
+                       uint32_t ipxe_loop) {
   stats_.outcomes.Count(reason);
   if (client_log_ &&
       (options_.log_every_decision || (answer != nullptr && answer->log))) {
@@ -84,7 +86,8 @@ void Responder::Record(size_t port, std::span<const uint8_t> reply,
                  .interface = ports_[port].name,
                  .reply = reply,
                  .reason = reason,
-                 .answer = answer});
+                 .answer = answer,
+                 .ipxe_loop = ipxe_loop});
   }
 }
 
@@ -108,6 +111,14 @@ void Responder::HandleFrame(size_t port, std::span<const uint8_t> frame,
   }
   if (d != DropReason::kVlanNotServed) CountRequest(port);
   if (d != DropReason::kNone) {
+    // A DHCPREQUEST to the LAN's server: the client chose an offer, which
+    // ends its exchange (for the iPXE loop's bookkeeping, which knows only
+    // clients it answered).
+    if (d == DropReason::kUnhandledMessage &&
+        r.type == dhcp::MessageType::kRequest &&
+        r.frame.udp_dst == kDhcpServerPort) {
+      ipxe_loops_.Selected(r.chaddr);
+    }
     // Requests that are not ours are the common case: log only boot clients.
     if (r.kind != ClientKind::kNotBooting) {
       Record(port, {}, d);
@@ -296,7 +307,43 @@ void Responder::Reply(size_t port, std::span<const uint8_t> frame,
   sink_->Commit(port, size, meta);
   stats_.replies[RuleSlot(rule)][plan.type == dhcp::MessageType::kOffer ? 0 : 1]
       .Increment();
-  Record(port, slot.first(size), DropReason::kNone, &answer);
+  const uint32_t loop = TrackIpxeLoop(port, answer, plan, now_ns);
+  Record(port, slot.first(size), DropReason::kNone, &answer, loop);
+}
+
+uint32_t Responder::TrackIpxeLoop(size_t port, const ResolvedAnswer& answer,
+                                  const ReplyPlan& plan, uint64_t now_ns) {
+  const Request& request = *request_;
+  uint32_t loop = 0;
+  if (request.type == dhcp::MessageType::kDiscover) {
+    // The file this iPXE is sent back to: the plain boot file, when no
+    // script, menu or URL is what it gets instead.
+    const bool plain_file = request.is_ipxe && answer.ipxe_script.empty() &&
+                            !plan.http && plan.menu == nullptr &&
+                            !plan.raspberry_pi && plan.boot_item.empty();
+    const std::string_view file =
+        plain_file
+            ? std::string_view(
+                  answer.pxe_file[static_cast<size_t>(request.arch.arch_class)])
+            : std::string_view();
+    loop = ipxe_loops_.Discover(request.chaddr, file, now_ns);
+  }
+  if (!plan.http) ipxe_loops_.FileGiven(request.chaddr, plan.file, now_ns);
+  if (loop == 0) return 0;
+  stats_.ipxe_loops.Increment();
+  if (notice_ &&
+      (loop_notice_ns_ == 0 || now_ns - loop_notice_ns_ >= 60'000'000'000)) {
+    loop_notice_ns_ = now_ns;
+    notice_(absl::StrCat(
+        "iPXE chainload loop: ", FormatMac(request.chaddr), " on ",
+        ports_[port].name,
+        " is back, as iPXE, for the boot file it was just given (",
+        answer.pxe_file[static_cast<size_t>(request.arch.arch_class)],
+        ", round ", loop,
+        "): that file runs iPXE again. Set ipxe_script (--ipxe-script) to "
+        "give iPXE its script instead"));
+  }
+  return loop;
 }
 
 void Responder::Tick(uint64_t now_ns) {

@@ -24,6 +24,7 @@
 #include "engine/drop_reason.h"
 #include "engine/duplicate_filter.h"
 #include "engine/hold_queue.h"
+#include "engine/ipxe_loop_detector.h"
 #include "engine/offer_table.h"
 #include "engine/policy.h"
 #include "engine/policy_snapshot.h"
@@ -81,6 +82,9 @@ struct ResponderOptions {
   size_t client_table_capacity = 16384;
   // Replies per second per interface and worker (0: no limit).
   uint32_t interface_per_second = 0;
+  // An iPXE client that comes back within this long for the file it was
+  // just given is in a chainload loop (engine/ipxe_loop_detector.h).
+  uint64_t ipxe_loop_window_ns = IpxeLoopDetector::kDefaultWindowNs;
   // Log every boot client's decision (--log-level debug), not only those of
   // rules with log = true.
   bool log_every_decision = false;
@@ -95,6 +99,9 @@ struct Decision {
   // The rule's answer (or the defaults') that decided; null when the request
   // was dropped before any was consulted (a duplicate, a rate limit, ...).
   const ResolvedAnswer* answer;
+  // This DISCOVER is the Nth exchange in a row that sends an iPXE client
+  // back to the file it was just given (the chainload loop); 0: none.
+  uint32_t ipxe_loop = 0;
 };
 // Called for the decisions to log: every one with
 // ResponderOptions::log_every_decision, else those of rules with log = true.
@@ -164,7 +171,11 @@ class Responder {
   // Counts the decision about request_ (received on `port`) and logs it
   // when asked to; `answer` is the rule's (or the defaults') that decided.
   void Record(size_t port, std::span<const uint8_t> reply, DropReason reason,
-              const ResolvedAnswer* answer = nullptr);
+              const ResolvedAnswer* answer = nullptr, uint32_t ipxe_loop = 0);
+  // Follows the client's exchanges for the iPXE chainload loop once
+  // `plan` was sent; returns the loop's round (0: none), counted and told.
+  uint32_t TrackIpxeLoop(size_t port, const ResolvedAnswer& answer,
+                         const ReplyPlan& plan, uint64_t now_ns);
   void Released(const HoldQueue::Held& held, uint64_t now_ns);
   // Counts request_ by port, type and architecture.
   void CountRequest(size_t port);
@@ -192,6 +203,8 @@ class Responder {
   uint64_t rate_suppressed_ = 0;  // limited since then
   HoldQueue holds_;
   DuplicateFilter duplicates_;
+  IpxeLoopDetector ipxe_loops_;
+  uint64_t loop_notice_ns_ = 0;  // when the last iPXE loop notice went out
   ResponderStats stats_;
   std::unique_ptr<Request> request_;  // scratch, reused for every frame
   bool warned_pxe_server_ = false;

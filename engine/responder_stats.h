@@ -67,6 +67,10 @@ struct ResponderStats {
   std::vector<ByTypeAndArch> requests;
   // Replies handed to the transmit ring, by rule slot and reply type.
   std::array<std::array<RelaxedCounter, kReplyTypeSlots>, kRuleSlots> replies{};
+  // DISCOVERs answered that sent an iPXE client back to the boot file it
+  // was just given: rounds of the iPXE chainload loop
+  // (engine/ipxe_loop_detector.h).
+  RelaxedCounter ipxe_loops;
 };
 
 }  // namespace pxe

@@ -26,8 +26,8 @@
 #include "engine/policy_snapshot.h"
 #include "engine/snapshot_cell.h"
 #include "engine/status_macros.h"
-#include "tools/decision_log.h"
 #include "tools/daemon_metrics.h"
+#include "tools/decision_log.h"
 #include "tools/log.h"
 #include "tools/metrics_server.h"
 #include "tools/sandbox.h"
@@ -330,8 +330,10 @@ absl::Status RunDaemon(const DaemonConfig& config, ConfigLoader reload) {
 
   Counters total;
   RingStats ring;
+  uint64_t ipxe_loops = 0;
   for (auto& worker : pool) {
     total += worker->counters();
+    ipxe_loops += worker->responder_stats().ipxe_loops.load();
     const RingStats s = worker->ring_stats();
     ring.packets += s.packets;
     ring.drops += s.drops;
@@ -346,6 +348,9 @@ absl::Status RunDaemon(const DaemonConfig& config, ConfigLoader reload) {
                       Sv(DropReasonName(static_cast<DropReason>(i))), " ",
                       total.by_reason[i].load());
     }
+  }
+  if (ipxe_loops != 0) {
+    absl::StrAppend(&summary, "; iPXE chainload loops ", ipxe_loops);
   }
   log::Info(summary);
   for (const absl::Status& s : results) {

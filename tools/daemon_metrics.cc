@@ -40,6 +40,7 @@ struct Totals {
            std::array<std::array<uint64_t, kArchSlots>, kMessageTypeSlots>>
       requests;
   std::array<std::array<uint64_t, kReplyTypeSlots>, kRuleSlots> replies{};
+  uint64_t ipxe_loops = 0;
   uint64_t ring_packets = 0;
   uint64_t ring_drops = 0;
   uint64_t tx_errors = 0;
@@ -69,6 +70,7 @@ Totals Sum(const std::vector<const Worker*>& workers) {
         t.replies[slot][type] += r.replies[slot][type].load();
       }
     }
+    t.ipxe_loops += r.ipxe_loops.load();
     const WorkerStats& s = w->stats();
     t.ring_packets += s.ring_packets.load();
     t.ring_drops += s.ring_drops.load();
@@ -150,6 +152,12 @@ std::string RenderMetrics(const DaemonMetricsSources& sources) {
              t.outcomes[i]);
   }
 
+  m.Family("pxe_pdhcp_ipxe_loops_total", "counter",
+           "DISCOVERs answered that sent an iPXE client back to the boot "
+           "file it was just given, with no ipxe_script to give it instead: "
+           "rounds of the iPXE chainload loop.");
+  m.Sample("pxe_pdhcp_ipxe_loops_total", {}, t.ipxe_loops);
+
   m.Family("pxe_pdhcp_ring_frames_total", "counter",
            "Frames the packet sockets accepted (PACKET_STATISTICS tp_packets; "
            "refreshed about once a second).");
@@ -218,6 +226,9 @@ std::string MetricsSummary(const DaemonMetricsSources& sources) {
                       Sv(DropReasonName(static_cast<DropReason>(i))), " ",
                       t.outcomes[i]);
     }
+  }
+  if (t.ipxe_loops != 0) {
+    absl::StrAppend(&out, "; iPXE chainload loops ", t.ipxe_loops);
   }
   const std::vector<std::string> rules = sources.rule_slots != nullptr
                                              ? sources.rule_slots->Names()

@@ -80,6 +80,11 @@ std::vector<log::Field> DecisionFields(const Decision& decision) {
   if (r.relayed()) {
     out.push_back({.key = "relay", .value = FormatIpv4(r.giaddr)});
   }
+  if (decision.ipxe_loop != 0) {
+    out.push_back({.key = "ipxe_loop",
+                   .value = Number(decision.ipxe_loop),
+                   .number = true});
+  }
   if (decision.answer != nullptr) {
     out.push_back({.key = "rule",
                    .value = decision.answer->rule_name.empty()

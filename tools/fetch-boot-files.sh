@@ -8,6 +8,9 @@
 #     arm64/         grub-efi-arm64-bin, an arm64 package, downloaded through
 #                    a private arm64 APT configuration: the host's dpkg
 #                    architectures and APT state stay as they are
+#     ipxe/          Debian's ipxe (ipxe.efi, undionly.kpxe): its
+#                    configuration script runs update-grub, which would add
+#                    iPXE to this host's boot menu
 # Each directory holds the packages' files as `dpkg -x` unpacks them, and the
 # .deb files it came from. Run again, it does nothing for what is there.
 # Called by tools/install-deps.sh --all; needs root (asks through sudo).
@@ -131,5 +134,15 @@ EOF
   $sudo rm -rf "$apt"
 }
 
+# --- iPXE: Debian's builds for UEFI x64 (boot/ipxe.efi; usr/lib/ipxe/
+# ipxe.efi is an absolute link to /boot) and for a PXE stack
+# (usr/lib/ipxe/undionly.kpxe), for the HTTP and iPXE chain tests.
+ipxe() {
+  local dir=$cache/ipxe
+  [[ -e $dir/.complete ]] && return 0
+  fetch_into "$dir" -q -- ipxe
+}
+
 secure_boot
 arm64
+ipxe

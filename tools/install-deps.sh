@@ -12,7 +12,8 @@
 #                                  tools/fetch-boot-files.sh, the boot files
 #                                  that come from packages which must not be
 #                                  installed (signed shim and GRUB, arm64
-#                                  GRUB), unpacked into a cache directory
+#                                  GRUB, iPXE), unpacked into a cache
+#                                  directory
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config clang libclang-rt-14-dev

@@ -755,3 +755,82 @@ TEST_F(ResponderTest, RequestsCountOnlyBootClientsAndRulesDefaultToIndex) {
 
 }  // namespace
 }  // namespace pxe
+
+namespace pxe {
+namespace {
+
+// The client's DHCPREQUEST to the LAN's server, broadcast to port 67: it
+// took that server's offer (not ours to answer).
+std::vector<uint8_t> RequestToLanServer(uint32_t xid = 0x12345678) {
+  FrameSpec spec = testing::BiosIpxeDiscover();
+  spec.xid = xid;
+  SetOption(spec, testing::MessageTypeOpt(3));
+  SetOption(spec, testing::Opt(dhcp::kServerId, {10, 77, 0, 1}));
+  return BuildFrame(spec);
+}
+
+// A responder that keeps every decision and notice.
+struct LoggingResponder {
+  explicit LoggingResponder(const BootPolicy& boot_policy)
+      : policy(testing::CompileOrDie(boot_policy)),
+        responder(
+            Ports(), ResponderOptions{.log_every_decision = true}, &sink,
+            [this](const Decision& d) { loops.push_back(d.ipxe_loop); },
+            [this](std::string_view text) { notices.emplace_back(text); }) {
+    responder.SetPolicy(this->policy.get());
+  }
+  void Handle(std::span<const uint8_t> frame, uint64_t now_ns) {
+    responder.HandleFrame(kSinglePort, frame, RxMeta{}, now_ns);
+  }
+
+  FakeSink sink{2};
+  std::unique_ptr<const PolicySnapshot> policy;
+  Responder responder;
+  std::vector<uint32_t> loops;  // Decision::ipxe_loop, one per decision
+  std::vector<std::string> notices;
+};
+
+// QEMU's iPXE ROM loads undionly.kpxe, whose iPXE asks again (here with the
+// same xid, as ipxe.efi does on OVMF) and is offered undionly.kpxe again.
+TEST(ResponderIpxeLoopTest, IpxeOfferedItsOwnFileAgainIsCountedAndTold) {
+  LoggingResponder r(PlainPolicy("undionly.kpxe"));
+  r.Handle(Discover(), kT0);
+  r.Handle(Discover(), kT0 + 1000 * kMs);  // a retransmit: same exchange
+  r.Handle(RequestToLanServer(), kT0 + 1100 * kMs);
+  r.Handle(Discover(), kT0 + 10'000 * kMs);  // undionly.kpxe's iPXE
+  r.Handle(RequestToLanServer(), kT0 + 10'100 * kMs);
+  r.Handle(Discover(), kT0 + 20'000 * kMs);  // and the next one
+
+  EXPECT_EQ(r.sink.sent(kSinglePort).size(), 4u);  // still answered
+  // The DHCPREQUESTs are not ours to decide: four decisions.
+  EXPECT_EQ(r.loops, (std::vector<uint32_t>{0, 0, 1, 2}));
+  EXPECT_EQ(r.responder.stats().ipxe_loops.load(), 2u);
+  // Told once a minute, naming the client, the file and the remedy.
+  ASSERT_EQ(r.notices.size(), 1u);
+  EXPECT_NE(r.notices[0].find("iPXE chainload loop: 52:54:00:77:00:10 on "
+                              "eth0"),
+            std::string::npos)
+      << r.notices[0];
+  EXPECT_NE(r.notices[0].find("(undionly.kpxe, round 1)"), std::string::npos)
+      << r.notices[0];
+  EXPECT_NE(r.notices[0].find("ipxe_script"), std::string::npos);
+}
+
+TEST(ResponderIpxeLoopTest, IpxeGivenItsScriptIsNoLoop) {
+  BootPolicy policy = PlainPolicy("undionly.kpxe");
+  policy.defaults.ipxe_script = "http://10.77.0.1/boot.ipxe";
+  LoggingResponder r(policy);
+  r.Handle(Discover(), kT0);
+  r.Handle(RequestToLanServer(), kT0 + 100 * kMs);
+  r.Handle(Discover(), kT0 + 10'000 * kMs);
+
+  ASSERT_EQ(r.sink.sent(kSinglePort).size(), 2u);
+  EXPECT_EQ(Read(r.sink.sent(kSinglePort)[1]).file,
+            "http://10.77.0.1/boot.ipxe");
+  EXPECT_EQ(r.loops, (std::vector<uint32_t>{0, 0}));
+  EXPECT_EQ(r.responder.stats().ipxe_loops.load(), 0u);
+  EXPECT_TRUE(r.notices.empty());
+}
+
+}  // namespace
+}  // namespace pxe

@@ -234,18 +234,19 @@ void FirmwareLan::StartLanServices() {
   ASSERT_OK_STATUS(sandbox_->WaitForUdpListener(srv_, 69, kDaemonStartTimeout));
 
   const std::string dhcp_log = sandbox_->Path("dhcp.log");
-  absl::StatusOr<pid_t> dhcp = sandbox_->Spawn(
-      srv_,
-      {"dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--port=0",
-       "--no-hosts", "--no-resolv", absl::StrCat("--interface=", kServerDevice),
-       "--bind-interfaces",
-       "--dhcp-range=10.77.0.100,10.77.0.200,255.255.255.0,1h",
-       // Skips the 3 s ICMP probe before each offer.
-       "--no-ping",
-       absl::StrCat("--dhcp-leasefile=", sandbox_->Path("dhcp.leases")),
-       absl::StrCat("--pid-file=", sandbox_->Path("dhcp.pid")),
-       "--log-facility=-", "--log-dhcp"},
-      dhcp_log);
+  std::vector<std::string> dnsmasq = {
+      "dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--port=0",
+      "--no-hosts", "--no-resolv", absl::StrCat("--interface=", kServerDevice),
+      "--bind-interfaces",
+      "--dhcp-range=10.77.0.100,10.77.0.200,255.255.255.0,1h",
+      // Skips the 3 s ICMP probe before each offer.
+      "--no-ping",
+      absl::StrCat("--dhcp-leasefile=", sandbox_->Path("dhcp.leases")),
+      absl::StrCat("--pid-file=", sandbox_->Path("dhcp.pid")),
+      "--log-facility=-", "--log-dhcp"};
+  dnsmasq.insert(dnsmasq.end(), dhcp_server_args_.begin(),
+                 dhcp_server_args_.end());
+  absl::StatusOr<pid_t> dhcp = sandbox_->Spawn(srv_, dnsmasq, dhcp_log);
   ASSERT_TRUE(dhcp.ok()) << dhcp.status();
   ASSERT_OK_STATUS(WaitForFileContains(
       dhcp_log, "sockets bound exclusively to interface",

@@ -185,6 +185,10 @@ class FirmwareLan : public ::testing::Test {
   // LAN's own: {what, file name in the sandbox}.
   void AddLogToReport(std::string what, std::string file);
 
+  // Appended to the LAN DHCP server's (dnsmasq's) command line by
+  // StartLanServices(), e.g. "--dhcp-option=option:dns-server,10.77.0.1".
+  std::vector<std::string> dhcp_server_args_;
+
   std::unique_ptr<Sandbox> sandbox_;
   std::string srv_;
   std::string lan_;

@@ -23,6 +23,7 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::MatchesRegex;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 constexpr uint64_t kSecond = 1'000'000'000;
@@ -213,6 +214,26 @@ TEST_F(DecisionLogTest, TheRequestsVlanIsLogged) {
   Run(/*every=*/true, testing::BuildFrame(spec));
   ASSERT_EQ(lines_.size(), 1u);
   EXPECT_THAT(lines_[0], HasSubstr(" iface=eth0 vlan=0 mac="));
+}
+
+// iPXE back for the file it was just given: the decision line says which
+// round of the chainload loop this is, and the text and JSON forms agree.
+TEST_F(DecisionLogTest, AnIpxeChainloadLoopIsInTheDecisionLine) {
+  const Request request{};
+  Decision decision{.request = request,
+                    .interface = "eth0",
+                    .reply = {},
+                    .reason = DropReason::kNoBootFile,
+                    .answer = nullptr,
+                    .ipxe_loop = 2};
+  const std::vector<log::Field> fields = DecisionFields(decision);
+  EXPECT_THAT(log::FormatFields(fields, log::Format::kText),
+              HasSubstr(" port=0 ipxe_loop=2 drop=NoBootFile "));
+  EXPECT_THAT(log::FormatFields(fields, log::Format::kJson),
+              HasSubstr("\"port\":0,\"ipxe_loop\":2,\"drop\":"));
+  decision.ipxe_loop = 0;
+  EXPECT_THAT(log::FormatFields(DecisionFields(decision), log::Format::kText),
+              Not(HasSubstr("ipxe_loop")));
 }
 
 TEST(ProgressWatchTest, AWorkerWhoseCounterStandsStillIsStalled) {
