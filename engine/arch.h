@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string_view>
 
 namespace pxe {
@@ -33,6 +34,23 @@ struct ArchInfo {
 // The class of a known option-93 code, or nullopt for codes we do not serve
 // (Itanium, PC-98, EBC is treated as x64 per the erratum, ...).
 std::optional<ArchInfo> LookupArch(uint16_t code);
+
+// The code in a vendor class such as "PXEClient:Arch:00007:UNDI:003000"
+// (five decimal digits after ":Arch:"), if any.
+std::optional<uint16_t> ArchCodeFromVendorClass(std::span<const uint8_t> vc);
+
+// A client's architecture, as DHCPv4 option 93 and DHCPv6 option 61 give
+// it: `codes` is a list of 16-bit big-endian codes, of which the first one
+// served wins; without one, the code in `vendor_class`; without either, BIOS
+// (PXE 2.1 ROMs predate option 93). `known` is false when the client named
+// only codes we do not serve.
+struct ClientArch {
+  uint16_t code = 0;
+  ArchInfo info{ArchClass::kBios, false, false};
+  bool known = true;
+};
+ClientArch ResolveClientArch(std::span<const uint8_t> codes,
+                             std::span<const uint8_t> vendor_class);
 
 // "bios", "uefi-ia32", "uefi-x64", ... as used in flags and logs.
 std::string_view ArchClassName(ArchClass arch_class);

@@ -4,10 +4,10 @@
 
 namespace pxe {
 
-DropReason ParseFrame(std::span<const uint8_t> frame, const RxMeta& meta,
-                      FrameView* out) {
+DropReason ParseEthernet(std::span<const uint8_t> frame, const RxMeta& meta,
+                         EthernetView* out) {
   const uint8_t* p = frame.data();
-  size_t size = frame.size();
+  const size_t size = frame.size();
   if (size < kEthernetHeaderSize) return DropReason::kFrameTooShort;
   out->eth_dst = LoadMac(p);
   out->eth_src = LoadMac(p + 6);
@@ -33,7 +33,25 @@ DropReason ParseFrame(std::span<const uint8_t> frame, const RxMeta& meta,
     offset += kVlanTagSize;
     if (is_tag(ethertype)) return DropReason::kStackedVlanTags;
   }
-  if (ethertype != kEtherTypeIpv4) return DropReason::kNotIpv4;
+  out->ethertype = ethertype;
+  out->payload_offset = offset;
+  return DropReason::kNone;
+}
+
+DropReason ParseFrame(std::span<const uint8_t> frame, const RxMeta& meta,
+                      FrameView* out) {
+  EthernetView eth;
+  if (DropReason d = ParseEthernet(frame, meta, &eth); d != DropReason::kNone) {
+    return d;
+  }
+  out->eth_dst = eth.eth_dst;
+  out->eth_src = eth.eth_src;
+  out->has_vlan = eth.has_vlan;
+  out->vlan_tci = eth.vlan_tci;
+  if (eth.ethertype != kEtherTypeIpv4) return DropReason::kNotIpv4;
+  const uint8_t* p = frame.data();
+  const size_t size = frame.size();
+  const size_t offset = eth.payload_offset;
 
   // IPv4 (RFC 791).
   const uint8_t* ip = p + offset;

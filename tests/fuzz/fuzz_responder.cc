@@ -43,6 +43,9 @@
 //    network's addresses, or from policy A's relay server for a relayed
 //    request;
 //  - every commit is logged as answered and counted, and nothing else is;
+//  - a DHCPv6 reply (its decisions are not logged) parses back with a valid
+//    IPv6 UDP checksum, from the port's MAC and one of the IPv6 addresses of
+//    the network it answers on, and carries no IA of any kind;
 //  - a client an ignore rule matches is never answered; a reply a rule
 //    delays is not sent before the delay has passed since the request came
 //    (checked when no policy swap came in between);
@@ -67,6 +70,7 @@
 #include <vector>
 
 #include "engine/boot_policy.h"
+#include "engine/dhcp6.h"
 #include "engine/policy_snapshot.h"
 #include "engine/reply.h"
 #include "engine/request.h"
@@ -78,6 +82,11 @@ namespace {
 
 constexpr uint32_t kRelayServer = MakeIpv4(10, 77, 0, 2);
 constexpr uint32_t kListenB = MakeIpv4(10, 77, 0, 2);
+// fe80::2 and fd77::2: the IPv6 addresses DHCPv6 requests are answered from.
+constexpr Ipv6Address kLinkLocal6 = {0xfe, 0x80, 0, 0, 0, 0, 0, 0,
+                                     0,    0,    0, 0, 0, 0, 0, 2};
+constexpr Ipv6Address kGlobal6 = {0xfd, 0x77, 0, 0, 0, 0, 0, 0,
+                                  0,    0,    0, 0, 0, 0, 0, 2};
 
 // The tag a frame record with bit 4 says the kernel stripped.
 struct StrippedTag {
@@ -110,13 +119,17 @@ std::vector<ResponderPort> Ports() {
        .ifindex = 2,
        .mac = {0x02, 0, 0, 0, 0, 0x02},
        .addresses = {{MakeIpv4(10, 77, 0, 2), 24}},
-       .vlans = {{.vlan = 5, .addresses = {{MakeIpv4(10, 5, 0, 2), 24}}},
+       .addresses6 = {{kLinkLocal6, 64}, {kGlobal6, 64}},
+       .vlans = {{.vlan = 5,
+                  .addresses = {{MakeIpv4(10, 5, 0, 2), 24}},
+                  .addresses6 = {{kLinkLocal6, 64}}},
                  {.vlan = 7, .addresses = {{MakeIpv4(10, 7, 0, 2), 24}}}}},
       {.name = "eth1",
        .ifindex = 3,
        .mac = {0x02, 0, 0, 0, 0, 0x03},
        .addresses = {{MakeIpv4(192, 168, 5, 1), 24},
                      {MakeIpv4(10, 77, 0, 3), 24}},
+       .addresses6 = {{kGlobal6, 64}},
        .vlans = {{.vlan = 5,
                   .addresses = {{MakeIpv4(172, 16, 5, 1), 24},
                                 {MakeIpv4(10, 5, 0, 3), 24}}}}},
@@ -318,6 +331,8 @@ class Harness : public ReplySink {
     return slot_;
   }
   void Commit(size_t port, size_t size, const RxMeta&) override;
+  // The DHCPv6 reply in `frame`, committed on `port`.
+  void CheckReply6(size_t port, std::span<const uint8_t> frame);
 
  private:
   struct Arrival {
@@ -350,6 +365,7 @@ class Harness : public ReplySink {
   std::span<const uint8_t> committed_;
   std::unique_ptr<fuzz::ParsedReply> committed_reply_;
   uint64_t commits_ = 0;
+  uint64_t commits6_ = 0;  // DHCPv6 replies: counted, not logged
   uint64_t logged_answers_ = 0;
   uint64_t log_calls_ = 0;
 };
@@ -359,6 +375,12 @@ void Harness::Commit(size_t port, size_t size, const RxMeta&) {
   PXE_FUZZ_CHECK(committed_.empty());  // the previous one was logged
   PXE_FUZZ_CHECK(size > 0 && size <= slot_.size());
   slot_port_ = SIZE_MAX;
+  const size_t l2 = LoadBe16(slot_.data() + 12) == kEtherTypeVlan ? 18 : 14;
+  if (size >= l2 && LoadBe16(slot_.data() + l2 - 2) == kEtherTypeIpv6) {
+    ++commits6_;
+    CheckReply6(port, {slot_.data(), size});
+    return;
+  }
   ++commits_;
   committed_port_ = port;
   committed_ = {slot_.data(), size};
@@ -387,6 +409,48 @@ void Harness::Commit(size_t port, size_t size, const RxMeta&) {
   }
   PXE_FUZZ_CHECK(ours);
   PXE_FUZZ_CHECK(back.server_id == from);
+}
+
+void Harness::CheckReply6(size_t port, std::span<const uint8_t> frame) {
+  FrameView6 back;
+  PXE_FUZZ_CHECK(ParseFrame6(frame, RxMeta{}, &back) == DropReason::kNone);
+  PXE_FUZZ_CHECK(back.eth_src == ports_[port].mac);
+  // From an address of the network it answers on: the port's, or (tagged)
+  // its VLAN's.
+  const std::vector<Ipv6InterfaceAddress>* network = &ports_[port].addresses6;
+  if (back.has_vlan && back.vlan_id() != 0) {
+    network = nullptr;
+    for (const VlanAddresses& v : ports_[port].vlans) {
+      if (v.vlan == back.vlan_id()) network = &v.addresses6;
+    }
+  }
+  PXE_FUZZ_CHECK(network != nullptr);
+  PXE_FUZZ_CHECK(std::any_of(
+      network->begin(), network->end(),
+      [&](const Ipv6InterfaceAddress& a) { return a.address == back.ip_src; }));
+  std::span<const uint8_t> message = back.payload;
+  PXE_FUZZ_CHECK(message.size() >= 4);
+  if (message[0] == 13) {  // Relay-reply: the message in option 9
+    PXE_FUZZ_CHECK(message.size() >= 34);
+    dhcp6::OptionCursor relay(message.subspan(34));
+    uint16_t code;
+    std::span<const uint8_t> value, inner;
+    while (relay.Next(&code, &value)) {
+      if (code == dhcp6::kRelayMessage) inner = value;
+    }
+    PXE_FUZZ_CHECK(!relay.failed());
+    message = inner;
+    PXE_FUZZ_CHECK(message.size() >= 4);
+  }
+  PXE_FUZZ_CHECK(message[0] == 2 || message[0] == 7);
+  dhcp6::OptionCursor options(message.subspan(4));
+  uint16_t code;
+  std::span<const uint8_t> value;
+  while (options.Next(&code, &value)) {
+    PXE_FUZZ_CHECK(code != dhcp6::kIaNa && code != dhcp6::kIaTa &&
+                   code != dhcp6::kIaPd);
+  }
+  PXE_FUZZ_CHECK(!options.failed());
 }
 
 void Harness::OnLog(const Request& request, std::span<const uint8_t> reply,
@@ -484,7 +548,7 @@ void Harness::CheckInvariants() const {
   if (held != 0) PXE_FUZZ_CHECK(next <= now_ns_ + HoldQueue::kMaxHoldNs);
   PXE_FUZZ_CHECK(committed_.empty());  // every commit was logged
   PXE_FUZZ_CHECK(commits_ == logged_answers_);
-  PXE_FUZZ_CHECK(responder_.counters().answered() == commits_);
+  PXE_FUZZ_CHECK(responder_.counters().answered() == commits_ + commits6_);
 }
 
 void Harness::Run(std::span<const uint8_t> in) {
