@@ -26,8 +26,8 @@
 #include "engine/policy_snapshot.h"
 #include "engine/snapshot_cell.h"
 #include "engine/status_macros.h"
-#include "tools/decision_log.h"
 #include "tools/daemon_metrics.h"
+#include "tools/decision_log.h"
 #include "tools/log.h"
 #include "tools/metrics_server.h"
 #include "tools/sandbox.h"
@@ -228,6 +228,11 @@ absl::Status RunDaemon(const DaemonConfig& config, ConfigLoader reload) {
   if (!port_4011.ok()) {
     log::Warning(absl::StrCat(port_4011.status().message(),
                               "; port 4011 requests are still answered"));
+  }
+  absl::StatusOr<UniqueFd> port_4011_v6 = HoldUdpPort6(kPxeServerPort);
+  if (!port_4011_v6.ok()) {
+    log::Warning(absl::StrCat(port_4011_v6.status().message(),
+                              "; PXEv6 requests to 4011 are still answered"));
   }
   // The metrics socket too: the system call filter allows no new one.
   UniqueFd metrics_socket;

@@ -81,6 +81,7 @@ absl::StatusOr<Counters> RunReplay(const DaemonConfig& config,
   Responder responder({{.name = "replay",
                         .mac = config.replay_mac,
                         .addresses = config.replay_addresses,
+                        .addresses6 = config.replay_addresses6,
                         .vlans = std::move(vlans)}},
                       options, &sink, log);
   responder.SetPolicy(&policy);
@@ -111,9 +112,13 @@ absl::StatusOr<Counters> RunReplay(const DaemonConfig& config,
         std::fprintf(out, "#%zu held: answered when due\n", index);
         continue;
       }
-      // Dropped without a log line (not a boot client): say why.
+      // Dropped without a log line (not a boot client): say why. DHCPv6
+      // decisions are not logged: say that it was answered.
       for (size_t r = 0; r < kDropReasonCount; ++r) {
-        if (responder.counters().by_reason[r] != before.by_reason[r]) {
+        if (responder.counters().by_reason[r] == before.by_reason[r]) continue;
+        if (r == 0) {
+          std::fprintf(out, "#%zu DHCPv6 request answered\n", index);
+        } else {
           std::fprintf(
               out, "#%zu no reply: %s\n", index,
               std::string(DropReasonText(static_cast<DropReason>(r))).c_str());
