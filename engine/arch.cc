@@ -85,31 +85,4 @@ std::optional<uint16_t> ArchCodeFromVendorClass(std::span<const uint8_t> vc) {
   return static_cast<uint16_t>(value);
 }
 
-ClientArch ResolveClientArch(std::span<const uint8_t> codes,
-                             std::span<const uint8_t> vendor_class) {
-  ClientArch out;
-  if (codes.size() >= 2) {
-    for (size_t i = 0; i + 1 < codes.size(); i += 2) {
-      const uint16_t code = LoadBe16(codes.data() + i);
-      if (auto info = LookupArch(code)) {
-        out.code = code;
-        out.info = *info;
-        return out;
-      }
-    }
-    out.code = LoadBe16(codes.data());
-    out.known = false;
-    return out;
-  }
-  if (auto code = ArchCodeFromVendorClass(vendor_class)) {
-    out.code = *code;
-    if (auto info = LookupArch(*code)) {
-      out.info = *info;
-    } else {
-      out.known = false;
-    }
-  }
-  return out;
-}
-
 }  // namespace pxe

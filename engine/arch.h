@@ -49,8 +49,33 @@ struct ClientArch {
   ArchInfo info{ArchClass::kBios, false, false};
   bool known = true;
 };
-ClientArch ResolveClientArch(std::span<const uint8_t> codes,
-                             std::span<const uint8_t> vendor_class);
+// Inline: on the packet path of every request.
+inline ClientArch ResolveClientArch(std::span<const uint8_t> codes,
+                                    std::span<const uint8_t> vendor_class) {
+  ClientArch out;
+  if (codes.size() >= 2) {
+    for (size_t i = 0; i + 1 < codes.size(); i += 2) {
+      const uint16_t code = static_cast<uint16_t>(codes[i] << 8 | codes[i + 1]);
+      if (auto info = LookupArch(code)) {
+        out.code = code;
+        out.info = *info;
+        return out;
+      }
+    }
+    out.code = static_cast<uint16_t>(codes[0] << 8 | codes[1]);
+    out.known = false;
+    return out;
+  }
+  if (auto code = ArchCodeFromVendorClass(vendor_class)) {
+    out.code = *code;
+    if (auto info = LookupArch(*code)) {
+      out.info = *info;
+    } else {
+      out.known = false;
+    }
+  }
+  return out;
+}
 
 // "bios", "uefi-ia32", "uefi-x64", ... as used in flags and logs.
 std::string_view ArchClassName(ArchClass arch_class);
