@@ -37,7 +37,8 @@ Responder::Responder(std::vector<ResponderPort> ports,
       duplicates_(options.duplicate_filter_capacity),
       stats_(ports_.size()),
       request_(std::make_unique<Request>()),
-      request6_(std::make_unique<Request6>()) {
+      request6_(std::make_unique<Request6>()),
+      no_request_(std::make_unique<Request>()) {
   vlan_slots_.resize(ports_.size());
   for (size_t i = 0; i < ports_.size(); ++i) {
     IndexVlans(i);
@@ -93,6 +94,20 @@ void Responder::Record(size_t port, std::span<const uint8_t> reply,
                  .reply = reply,
                  .reason = reason,
                  .answer = answer});
+  }
+}
+
+void Responder::Record6(size_t port, std::span<const uint8_t> reply,
+                        DropReason reason, const ResolvedAnswer* answer) {
+  stats_.outcomes.Count(reason);
+  if (client_log_ &&
+      (options_.log_every_decision || (answer != nullptr && answer->log))) {
+    client_log_({.request = *no_request_,
+                 .interface = ports_[port].name,
+                 .reply = reply,
+                 .reason = reason,
+                 .answer = answer,
+                 .request6 = request6_.get()});
   }
 }
 
@@ -350,19 +365,24 @@ void Responder::HandleFrame6(size_t port, std::span<const uint8_t> frame,
   }
   if (d != DropReason::kVlanNotServed) CountRequest6(port);
   if (d != DropReason::kNone) {
-    stats_.outcomes.Count(d);
+    // Requests that are not ours are the common case: log only boot clients.
+    if (r.kind != ClientKind::kNotBooting) {
+      Record6(port, {}, d);
+    } else {
+      stats_.outcomes.Count(d);
+    }
     return;
   }
   // Message types live above DHCPv4's in the duplicate filter's key.
   if (duplicates_.SeenRecently(r.mac, r.xid,
                                static_cast<uint8_t>(0x80 | uint8_t(r.type)),
                                r.frame.udp_dst, now_ns)) {
-    stats_.outcomes.Count(DropReason::kDuplicate);
+    Record6(port, {}, DropReason::kDuplicate);
     return;
   }
   if (DropReason limited = RateLimited(port, r.mac, now_ns);
       limited != DropReason::kNone) {
-    stats_.outcomes.Count(limited);
+    Record6(port, {}, limited);
     return;
   }
   Reply6(port, meta, frame, now_ns, /*delay_done=*/false);
@@ -377,7 +397,7 @@ void Responder::Reply6(size_t port, const RxMeta& meta,
   const std::vector<Ipv6InterfaceAddress>* network =
       NetworkOf6(port, request.frame);
   if (network == nullptr) {  // held, then the port's VLANs changed
-    stats_.outcomes.Count(DropReason::kVlanNotServed);
+    Record6(port, {}, DropReason::kVlanNotServed);
     return;
   }
   const ServerContext6 context{
@@ -388,26 +408,26 @@ void Responder::Reply6(size_t port, const RxMeta& meta,
   ReplyPlan6 plan;
   if (DropReason d = Decide6(request, answer, context, &plan);
       d != DropReason::kNone) {
-    stats_.outcomes.Count(d);
+    Record6(port, {}, d, &answer);
     return;
   }
   if (answer.reply_delay_ms != 0 && !delay_done) {
     if (!holds_.Hold(frame, meta, request.mac, static_cast<uint32_t>(port),
                      HoldQueue::Kind::kDelay, now_ns,
                      now_ns + uint64_t{answer.reply_delay_ms} * 1'000'000)) {
-      stats_.outcomes.Count(DropReason::kHoldQueueFull);
+      Record6(port, {}, DropReason::kHoldQueueFull, &answer);
     }
     return;
   }
   const std::span<uint8_t> slot = sink_->NextSlot(port);
   if (slot.empty()) {
-    stats_.outcomes.Count(DropReason::kTxRingFull);
+    Record6(port, {}, DropReason::kTxRingFull, &answer);
     return;
   }
   DropReason why = DropReason::kNone;
   const size_t size = CraftReply6(request, plan, context, slot, &why);
   if (size == 0) {
-    stats_.outcomes.Count(why);
+    Record6(port, {}, why, &answer);
     return;
   }
   sink_->Commit(port, size, meta);
@@ -416,7 +436,7 @@ void Responder::Reply6(size_t port, const RxMeta& meta,
               [plan.type == dhcp6::MessageType::kAdvertise ? kAdvertiseSlot
                                                            : kReply6Slot]
       .Increment();
-  stats_.outcomes.Count(DropReason::kNone);
+  Record6(port, slot.first(size), DropReason::kNone, &answer);
 }
 
 }  // namespace pxe

@@ -92,6 +92,7 @@ struct ResponderOptions {
 
 // One decision about a boot client's request, for the decision log.
 struct Decision {
+  // The DHCPv4 request; for a DHCPv6 one (request6 set) an empty Request.
   const Request& request;
   std::string_view interface;      // the port's interface name
   std::span<const uint8_t> reply;  // the frame sent; empty when dropped
@@ -99,6 +100,8 @@ struct Decision {
   // The rule's answer (or the defaults') that decided; null when the request
   // was dropped before any was consulted (a duplicate, a rate limit, ...).
   const ResolvedAnswer* answer;
+  // Set for a DHCPv6 request (its reply an Advertise, Reply or Relay-reply).
+  const Request6* request6 = nullptr;
 };
 // Called for the decisions to log: every one with
 // ResponderOptions::log_every_decision, else those of rules with log = true.
@@ -182,6 +185,9 @@ class Responder {
   // when asked to; `answer` is the rule's (or the defaults') that decided.
   void Record(size_t port, std::span<const uint8_t> reply, DropReason reason,
               const ResolvedAnswer* answer = nullptr);
+  // The same for the DHCPv6 request in request6_.
+  void Record6(size_t port, std::span<const uint8_t> reply, DropReason reason,
+               const ResolvedAnswer* answer = nullptr);
   void Released(const HoldQueue::Held& held, uint64_t now_ns);
   // Counts request_ by port, type and architecture.
   void CountRequest(size_t port);
@@ -214,6 +220,7 @@ class Responder {
   ResponderStats stats_;
   std::unique_ptr<Request> request_;    // scratch, reused for every frame
   std::unique_ptr<Request6> request6_;  // the same for DHCPv6
+  std::unique_ptr<const Request> no_request_;  // Decision::request for v6
   bool warned_pxe_server_ = false;
   bool warned_hold_full_ = false;  // until the hold queue is empty again
 };

@@ -5,11 +5,13 @@
 #include <memory>
 #include <tuple>
 
+#include "absl/strings/str_cat.h"
 #include "capture/pcap_file.h"
 #include "engine/describe.h"
 #include "engine/reply.h"
 #include "engine/responder.h"
 #include "engine/status_macros.h"
+#include "tools/decision_log.h"
 
 namespace pxe {
 namespace {
@@ -58,6 +60,16 @@ absl::StatusOr<Counters> RunReplay(const DaemonConfig& config,
   bool logged = false;
   auto log = [&](const Decision& d) {
     logged = true;
+    if (d.request6 != nullptr) {
+      // DHCPv6: the decision log's own fields.
+      std::string line;
+      for (const log::Field& f : DecisionFields(d)) {
+        absl::StrAppend(&line, line.empty() ? "" : " ", std::string(f.key), "=",
+                        f.value);
+      }
+      std::fprintf(out, "#%zu DHCPv6 %s\n", index, line.c_str());
+      return;
+    }
     auto it = frame_of.find(KeyOf(d.request));
     const size_t n = it != frame_of.end() ? it->second : index;
     const std::string by =
@@ -112,13 +124,9 @@ absl::StatusOr<Counters> RunReplay(const DaemonConfig& config,
         std::fprintf(out, "#%zu held: answered when due\n", index);
         continue;
       }
-      // Dropped without a log line (not a boot client): say why. DHCPv6
-      // decisions are not logged: say that it was answered.
+      // Dropped without a log line (not a boot client): say why.
       for (size_t r = 0; r < kDropReasonCount; ++r) {
-        if (responder.counters().by_reason[r] == before.by_reason[r]) continue;
-        if (r == 0) {
-          std::fprintf(out, "#%zu DHCPv6 request answered\n", index);
-        } else {
+        if (responder.counters().by_reason[r] != before.by_reason[r]) {
           std::fprintf(
               out, "#%zu no reply: %s\n", index,
               std::string(DropReasonText(static_cast<DropReason>(r))).c_str());

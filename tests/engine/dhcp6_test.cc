@@ -842,6 +842,39 @@ TEST(Dhcp6ResponderTest, CaptureReplayAnswersEverySolicitOnceAndCountsIt) {
   EXPECT_EQ(s.replies[0][0].load(), 4u);  // PXEv4 offers
 }
 
+// --log-level debug: every boot client's DHCPv6 decision reaches the log,
+// with its request and reply; a non-booting client's does not.
+TEST(Dhcp6ResponderTest, DecisionsOfBootClientsAreLogged) {
+  FakeSink sink;
+  std::vector<std::pair<DropReason, MT6>> logged;
+  size_t with_reply = 0;
+  Responder responder(
+      {{.name = "eth0", .mac = kServerMac, .addresses6 = OurAddresses()}},
+      ResponderOptions{.log_every_decision = true}, &sink,
+      [&](const Decision& d) {
+        ASSERT_NE(d.request6, nullptr);
+        logged.emplace_back(d.reason, d.request6->type);
+        if (!d.reply.empty()) ++with_reply;
+        EXPECT_EQ(d.interface, "eth0");
+      });
+  responder.SetPolicy(&Compiled(Policy()));
+  const Bytes& solicit = Capture().pxe_solicits[0];
+  responder.HandleFrame(0, solicit, RxMeta{}, 1'000'000'000);
+  responder.HandleFrame(0, solicit, RxMeta{}, 1'001'000'000);  // a copy
+  responder.HandleFrame(
+      0,
+      BuildFrame6({},
+                  EditMessage(MessageOf(solicit), MT6::kSolicit,
+                              [](auto* o) { Remove(o, dhcp6::kVendorClass); })),
+      RxMeta{}, 2'000'000'000);
+  ASSERT_EQ(logged.size(), 2u);
+  EXPECT_EQ(logged[0].first, DropReason::kNone);
+  EXPECT_EQ(logged[0].second, MT6::kSolicit);
+  EXPECT_EQ(logged[1].first, DropReason::kDuplicate);
+  EXPECT_EQ(with_reply, 1u);
+  EXPECT_EQ(responder.counters().received(), 3u);
+}
+
 TEST(Dhcp6ResponderTest, TaggedRequestOnAnUnservedVlanIsDropped) {
   FakeSink sink;
   Responder responder(

@@ -43,8 +43,8 @@
 //    network's addresses, or from policy A's relay server for a relayed
 //    request;
 //  - every commit is logged as answered and counted, and nothing else is;
-//  - a DHCPv6 reply (its decisions are not logged) parses back with a valid
-//    IPv6 UDP checksum, from the port's MAC and one of the IPv6 addresses of
+//  - a DHCPv6 reply parses back with a valid IPv6 UDP checksum, from the port's
+//  MAC and one of the IPv6 addresses of
 //    the network it answers on, and carries no IA of any kind;
 //  - a client an ignore rule matches is never answered; a reply a rule
 //    delays is not sent before the delay has passed since the request came
@@ -312,6 +312,10 @@ class Harness : public ReplySink {
       : ports_(Ports()),
         responder_(Ports(), kOptions, this,
                    [this](const Decision& d) {
+                     if (d.request6 != nullptr) {
+                       OnLog6(d);
+                       return;
+                     }
                      OnLog(d.request, d.reply, d.reason,
                            d.answer != nullptr ? d.answer->rule_name : "");
                    }),
@@ -333,6 +337,8 @@ class Harness : public ReplySink {
   void Commit(size_t port, size_t size, const RxMeta&) override;
   // The DHCPv6 reply in `frame`, committed on `port`.
   void CheckReply6(size_t port, std::span<const uint8_t> frame);
+  // A DHCPv6 decision: an answer is the last commit, and nothing else is.
+  void OnLog6(const Decision& d);
 
  private:
   struct Arrival {
@@ -365,7 +371,9 @@ class Harness : public ReplySink {
   std::span<const uint8_t> committed_;
   std::unique_ptr<fuzz::ParsedReply> committed_reply_;
   uint64_t commits_ = 0;
-  uint64_t commits6_ = 0;  // DHCPv6 replies: counted, not logged
+  uint64_t commits6_ = 0;  // DHCPv6 replies
+  uint64_t logged_answers6_ = 0;
+  std::span<const uint8_t> committed6_;  // until the log reports it
   uint64_t logged_answers_ = 0;
   uint64_t log_calls_ = 0;
 };
@@ -378,7 +386,9 @@ void Harness::Commit(size_t port, size_t size, const RxMeta&) {
   const size_t l2 = LoadBe16(slot_.data() + 12) == kEtherTypeVlan ? 18 : 14;
   if (size >= l2 && LoadBe16(slot_.data() + l2 - 2) == kEtherTypeIpv6) {
     ++commits6_;
-    CheckReply6(port, {slot_.data(), size});
+    PXE_FUZZ_CHECK(committed6_.empty());  // the previous one was logged
+    committed6_ = {slot_.data(), size};
+    CheckReply6(port, committed6_);
     return;
   }
   ++commits_;
@@ -451,6 +461,22 @@ void Harness::CheckReply6(size_t port, std::span<const uint8_t> frame) {
                    code != dhcp6::kIaPd);
   }
   PXE_FUZZ_CHECK(!options.failed());
+}
+
+void Harness::OnLog6(const Decision& d) {
+  ++log_calls_;
+  PXE_FUZZ_CHECK(static_cast<size_t>(d.reason) < kDropReasonCount);
+  if (d.reason != DropReason::kNone) {
+    PXE_FUZZ_CHECK(d.reply.empty());
+    return;
+  }
+  ++logged_answers6_;
+  PXE_FUZZ_CHECK(!committed6_.empty());
+  PXE_FUZZ_CHECK(d.reply.data() == committed6_.data() &&
+                 d.reply.size() == committed6_.size());
+  committed6_ = {};
+  PXE_FUZZ_CHECK(d.request6->kind != ClientKind::kNotBooting);
+  PXE_FUZZ_CHECK(d.answer != nullptr && !d.answer->ignore);
 }
 
 void Harness::OnLog(const Request& request, std::span<const uint8_t> reply,
@@ -549,6 +575,8 @@ void Harness::CheckInvariants() const {
   PXE_FUZZ_CHECK(committed_.empty());  // every commit was logged
   PXE_FUZZ_CHECK(commits_ == logged_answers_);
   PXE_FUZZ_CHECK(responder_.counters().answered() == commits_ + commits6_);
+  PXE_FUZZ_CHECK(committed6_.empty());  // every DHCPv6 commit was logged
+  PXE_FUZZ_CHECK(commits6_ == logged_answers6_);
 }
 
 void Harness::Run(std::span<const uint8_t> in) {

@@ -404,7 +404,17 @@ TEST(BinaryTest, ReplayAnswersCapturedDhcpv6Solicits) {
   // 4 PXEv4 DISCOVERs, 4 PXEv6 and 4 HTTPv6 Solicits; the HTTPv4 ones have
   // no IPv4 URL.
   EXPECT_THAT(r.out, HasSubstr("16 frames, 12 answered")) << r.out;
-  EXPECT_THAT(r.out, HasSubstr("#5 DHCPv6 request answered")) << r.out;
+  // Each DHCPv6 decision as the decision log writes it.
+  EXPECT_THAT(LineWith(r.out, "#5 DHCPv6 "),
+              HasSubstr("mac=52:54:00:77:00:10 xid=0xff1bc2 type=solicit "
+                        "arch=uefi-x64 client=pxe port=547 rule=(defaults) "
+                        "sent=advertise from=fe80::ff:fe00:1 "
+                        "to=[fe80::5054:ff:fe77:10]:546 "
+                        "url=tftp://[fd77::2]/bootx64.efi class=PXEClient"))
+      << r.out;
+  EXPECT_THAT(LineWith(r.out, "#13 DHCPv6 "),
+              HasSubstr("client=http port=547 rule=(defaults) sent=advertise"))
+      << r.out;
   const std::vector<PcapRecord> written = ReadPcap(out);
   ASSERT_EQ(written.size(), 12u);
   size_t advertises = 0;
