@@ -9,10 +9,13 @@
 #include "absl/strings/str_cat.h"
 #include "capture/pcap_file.h"
 #include "engine/describe.h"
+#include "engine/reply6.h"
 
 namespace pxe {
 
-std::string DhcpFilterExpression(std::span<const InterfaceAddress> addresses) {
+std::string DhcpFilterExpression(
+    std::span<const InterfaceAddress> addresses,
+    std::span<const Ipv6InterfaceAddress> addresses6) {
   std::string ours;
   for (const InterfaceAddress& a : addresses) {
     absl::StrAppend(&ours, ours.empty() ? "" : " or ", "dst host ",
@@ -23,20 +26,35 @@ std::string DhcpFilterExpression(std::span<const InterfaceAddress> addresses) {
   if (!ours.empty()) {
     absl::StrAppend(&expression, " or (dst port 4011 and (", ours, "))");
   }
+  // DHCPv6: UDP straight after the fixed header (no extension headers, no
+  // fragments; the engine counts the rest).
+  std::string ours6 = "dst host ff02::1:2";
+  for (const Ipv6InterfaceAddress& a : addresses6) {
+    char text[40];
+    absl::StrAppend(&ours6, " or dst host ",
+                    std::string(text, FormatIpv6(a.address, text)));
+  }
+  absl::StrAppend(
+      &expression,
+      ")) or (ip6 and udp and (dst port 547 or dst port 4011) and (", ours6,
+      "))");
   // A tag still in the frame once the kernel took the outer one off is the
   // inner tag of QinQ: let DHCP in to be counted as such, not lost unseen.
+  // Last: libpcap's "vlan" moves the offsets of every test after it.
   absl::StrAppend(&expression,
-                  ")) or (vlan and ip and udp and (dst port 67 or dst port 68 "
+                  " or (vlan and ip and udp and (dst port 67 or dst port 68 "
                   "or dst port 4011))");
   return expression;
 }
 
 std::string DhcpFilterExpression(const InterfaceInfo& info) {
   std::vector<InterfaceAddress> all = info.addresses;
+  std::vector<Ipv6InterfaceAddress> all6 = info.addresses6;
   for (const VlanAddresses& v : info.vlans) {
     all.insert(all.end(), v.addresses.begin(), v.addresses.end());
+    all6.insert(all6.end(), v.addresses6.begin(), v.addresses6.end());
   }
-  return DhcpFilterExpression(all);
+  return DhcpFilterExpression(all, all6);
 }
 
 absl::StatusOr<BpfProgram> CompileFilter(const std::string& expression,

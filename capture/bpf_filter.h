@@ -20,9 +20,13 @@ using BpfProgram = std::vector<sock_filter>;
 
 // The libpcap expression for what pxe-pdhcp reads: IPv4 UDP, not a fragment,
 // to port 67 (requests), 68 (the LAN DHCP server's replies, for subnet
-// learning), or 4011 at one of `addresses`.
+// learning), or 4011 at one of `addresses`; and IPv6 UDP to port 547 or
+// 4011 at ff02::1:2 (All_DHCP_Relay_Agents_and_Servers, RFC 8415 §7.1) or
+// at one of `addresses6` (a relay's Relay-forward, a PXEv6 Request).
 // Frames with a VLAN tag left in them (QinQ) pass too, to be counted.
-std::string DhcpFilterExpression(std::span<const InterfaceAddress> addresses);
+std::string DhcpFilterExpression(
+    std::span<const InterfaceAddress> addresses,
+    std::span<const Ipv6InterfaceAddress> addresses6 = {});
 // The same for an interface: its own addresses and those of its VLANs.
 std::string DhcpFilterExpression(const InterfaceInfo& info);
 

@@ -23,6 +23,9 @@ struct InterfaceInfo {
   // IPv4 addresses in the kernel's order; the first is the primary. Empty
   // when it has none (yet).
   std::vector<InterfaceAddress> addresses;
+  // IPv6 addresses (link-local and global) in the order they came; those
+  // whose duplicate address detection failed are left out.
+  std::vector<Ipv6InterfaceAddress> addresses6;
   // A VLAN device (IFLA_LINKINFO kind "vlan"): its 802.1Q id; 0 = not one.
   uint16_t vlan_id = 0;
   // Its tag's protocol (IFLA_VLAN_PROTOCOL, host order): ETH_P_8021Q

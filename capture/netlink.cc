@@ -138,10 +138,46 @@ bool ParseLink(const nlmsghdr* nlh, NetlinkEvent* event) {
   return true;
 }
 
-// RTM_NEWADDR, RTM_DELADDR. False: not an IPv4 address.
+// RTM_NEWADDR, RTM_DELADDR of an IPv6 address. False: not a usable one.
+bool ParseAddress6(const nlmsghdr* nlh, const ifaddrmsg* ifa,
+                   NetlinkEvent* event) {
+  if (ifa->ifa_prefixlen > 128) return false;
+  event->kind = nlh->nlmsg_type == RTM_DELADDR
+                    ? NetlinkEvent::Kind::kAddressRemoved
+                    : NetlinkEvent::Kind::kAddress;
+  event->ifindex = static_cast<int>(ifa->ifa_index);
+  event->ipv6 = true;
+  uint32_t flags = ifa->ifa_flags;
+  const void* address = nullptr;
+  ForEachAttribute(nlh, sizeof(ifaddrmsg), [&](const nlattr* attr) {
+    switch (mnl_attr_get_type(attr)) {
+      case IFA_LOCAL:
+      case IFA_ADDRESS:
+        if (mnl_attr_get_payload_len(attr) == 16 && address == nullptr) {
+          address = mnl_attr_get_payload(attr);
+        }
+        break;
+      case IFA_FLAGS:
+        if (IsU32(attr)) flags = mnl_attr_get_u32(attr);
+        break;
+    }
+  });
+  if (address == nullptr || event->ifindex <= 0) return false;
+  // An address whose duplicate address detection failed is not ours.
+  if ((flags & IFA_F_DADFAILED) &&
+      event->kind == NetlinkEvent::Kind::kAddress) {
+    event->kind = NetlinkEvent::Kind::kAddressRemoved;
+  }
+  std::memcpy(event->address6.address.data(), address, 16);
+  event->address6.prefix_length = ifa->ifa_prefixlen;
+  return true;
+}
+
+// RTM_NEWADDR, RTM_DELADDR. False: not an IPv4 or IPv6 address.
 bool ParseAddress(const nlmsghdr* nlh, NetlinkEvent* event) {
   if (mnl_nlmsg_get_payload_len(nlh) < sizeof(ifaddrmsg)) return false;
   const auto* ifa = static_cast<const ifaddrmsg*>(mnl_nlmsg_get_payload(nlh));
+  if (ifa->ifa_family == AF_INET6) return ParseAddress6(nlh, ifa, event);
   if (ifa->ifa_family != AF_INET || ifa->ifa_prefixlen > 32) return false;
   event->kind = nlh->nlmsg_type == RTM_DELADDR
                     ? NetlinkEvent::Kind::kAddressRemoved
@@ -235,8 +271,11 @@ void LinkTable::Apply(const NetlinkEvent& event) {
     case NetlinkEvent::Kind::kLink: {
       Entry& entry = links_[event.link.ifindex];
       std::vector<InterfaceAddress> addresses = std::move(entry.info.addresses);
+      std::vector<Ipv6InterfaceAddress> addresses6 =
+          std::move(entry.info.addresses6);
       entry.info = event.link;
       entry.info.addresses = std::move(addresses);
+      entry.info.addresses6 = std::move(addresses6);
       entry.link_elsewhere = event.link_elsewhere;
       entry.named = true;
       break;
@@ -249,6 +288,19 @@ void LinkTable::Apply(const NetlinkEvent& event) {
       // An address may be heard of before its link: keep it unnamed until
       // the link message comes.
       Entry& entry = links_[event.ifindex];
+      if (event.ipv6) {
+        std::vector<Ipv6InterfaceAddress>& list6 = entry.info.addresses6;
+        std::erase_if(list6, [&](const Ipv6InterfaceAddress& a) {
+          return a.address == event.address6.address;
+        });
+        if (event.kind == NetlinkEvent::Kind::kAddress) {
+          list6.push_back(event.address6);
+        } else if (!entry.named && list6.empty() &&
+                   entry.info.addresses.empty()) {
+          links_.erase(event.ifindex);
+        }
+        break;
+      }
       std::vector<InterfaceAddress>& list = entry.info.addresses;
       for (size_t i = 0; i < list.size(); ++i) {
         if (SameAddress(list[i], event.address)) {
@@ -271,7 +323,8 @@ void LinkTable::Apply(const NetlinkEvent& event) {
         entry.secondary.insert(
             entry.secondary.begin() + static_cast<ptrdiff_t>(at),
             event.secondary);
-      } else if (!entry.named && list.empty()) {
+      } else if (!entry.named && list.empty() &&
+                 entry.info.addresses6.empty()) {
         links_.erase(event.ifindex);
       }
       break;
@@ -341,10 +394,10 @@ absl::StatusOr<NetlinkSocket> NetlinkSocket::Monitor() {
   if (mnl_socket_bind(socket, 0, MNL_SOCKET_AUTOPID) < 0) {
     return Errno("bind(AF_NETLINK)");
   }
-  for (int group : {RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR}) {
+  for (int group : {RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR}) {
     if (mnl_socket_setsockopt(socket, NETLINK_ADD_MEMBERSHIP, &group,
                               sizeof(group)) < 0) {
-      return Errno("NETLINK_ADD_MEMBERSHIP (link and IPv4 address changes)");
+      return Errno("NETLINK_ADD_MEMBERSHIP (link and address changes)");
     }
   }
   // Capped by net.core.rmem_max; what it gets is enough for most bursts,
@@ -367,7 +420,7 @@ absl::Status NetlinkSocket::DumpInto(uint16_t type, LinkTable* table,
   } else {
     auto* ifa = static_cast<ifaddrmsg*>(
         mnl_nlmsg_put_extra_header(nlh, sizeof(ifaddrmsg)));
-    ifa->ifa_family = AF_INET;
+    ifa->ifa_family = AF_UNSPEC;  // IPv4 and IPv6 addresses
   }
   if (mnl_socket_sendto(socket_.get(), nlh, nlh->nlmsg_len) < 0) {
     return Errno("netlink dump request");

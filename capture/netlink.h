@@ -26,7 +26,7 @@ struct NetlinkEvent {
   enum class Kind : uint8_t {
     kLink,            // RTM_NEWLINK: a link appeared or changed
     kLinkRemoved,     // RTM_DELLINK: it is gone (deleted, or moved away)
-    kAddress,         // RTM_NEWADDR: an IPv4 address added or changed
+    kAddress,         // RTM_NEWADDR: an address added or changed
     kAddressRemoved,  // RTM_DELADDR
   };
   Kind kind = Kind::kLink;
@@ -40,13 +40,15 @@ struct NetlinkEvent {
   int ifindex = 0;
   InterfaceAddress address;
   bool secondary = false;  // IFA_F_SECONDARY: another address's subnet
+  bool ipv6 = false;       // an IPv6 address: in address6, not address
+  Ipv6InterfaceAddress address6;
 };
 
 // Parses a buffer of netlink messages (what one recv returned). Link
 // messages of a family other than AF_UNSPEC (a bridge's AF_BRIDGE port
 // messages, which say nothing about the device itself), addresses that are
-// not IPv4, truncated messages and other types are skipped. `done` (if
-// given) is set when an NLMSG_DONE ends a dump, `interrupted` when a dump
+// neither IPv4 nor IPv6, truncated messages and other types are skipped. `done`
+// (if given) is set when an NLMSG_DONE ends a dump, `interrupted` when a dump
 // message carries NLM_F_DUMP_INTR (the kernel's tables changed during it).
 // Errors: an NLMSG_ERROR from the kernel, as its errno.
 absl::Status ParseNetlinkMessages(std::span<const uint8_t> buffer,
@@ -54,7 +56,8 @@ absl::Status ParseNetlinkMessages(std::span<const uint8_t> buffer,
                                   bool* done = nullptr,
                                   bool* interrupted = nullptr);
 
-// The links of a network namespace and their IPv4 addresses, kept as the
+// The links of a network namespace and their IPv4 and IPv6 addresses, kept
+// as the
 // kernel orders them (primaries in the order they were added, then
 // secondaries) by applying events in the order they came.
 class LinkTable {

@@ -19,6 +19,15 @@ bool SameAddress(const InterfaceAddress& a, const InterfaceAddress& b) {
   return a.address == b.address && a.prefix_length == b.prefix_length;
 }
 
+bool SameAddresses6(const std::vector<Ipv6InterfaceAddress>& a,
+                    const std::vector<Ipv6InterfaceAddress>& b) {
+  return std::equal(
+      a.begin(), a.end(), b.begin(), b.end(),
+      [](const Ipv6InterfaceAddress& x, const Ipv6InterfaceAddress& y) {
+        return x.address == y.address && x.prefix_length == y.prefix_length;
+      });
+}
+
 bool SameAddresses(const std::vector<InterfaceAddress>& a,
                    const std::vector<InterfaceAddress>& b) {
   return std::equal(a.begin(), a.end(), b.begin(), b.end(), SameAddress);
@@ -283,7 +292,8 @@ absl::Status InterfaceFollower::Reconcile(size_t port) {
         if (!latest || latest->ifindex != now->ifindex) {
           return absl::OkStatus();  // gone again: the next round sees to it
         }
-        if (!SameAddresses(latest->addresses, now->addresses)) {
+        if (!SameAddresses(latest->addresses, now->addresses) ||
+            !SameAddresses6(latest->addresses6, now->addresses6)) {
           if (absl::StatusOr<BpfProgram> f = FilterFor(*latest); f.ok()) {
             filter = *std::move(f);
           }
@@ -321,7 +331,9 @@ absl::Status InterfaceFollower::Reconcile(size_t port) {
 
   // The same device: its addresses, its MAC, its state.
   const InterfaceInfo was = std::exchange(s.told, *now);
-  const bool addresses_changed = !SameAddresses(was.addresses, now->addresses);
+  const bool addresses_changed =
+      !SameAddresses(was.addresses, now->addresses) ||
+      !SameAddresses6(was.addresses6, now->addresses6);
   if (addresses_changed) {
     for (const InterfaceAddress& a : was.addresses) {
       if (!Has(now->addresses, a)) {

@@ -119,6 +119,17 @@ absl::Status PacketRing::Setup(const BpfProgram& filter) {
   if (bind(fd_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
     return Errno("bind(AF_PACKET)", name);
   }
+  // Solicits go to ff02::1:2 (All_DHCP_Relay_Agents_and_Servers, RFC 8415
+  // §7.1), whose MAC 33:33:00:01:00:02 the NIC drops unless someone joined
+  // it: join at L2, as no socket of ours joins the IPv6 group.
+  packet_mreq mreq{.mr_ifindex = interface_.ifindex,
+                   .mr_type = PACKET_MR_MULTICAST,
+                   .mr_alen = 6,
+                   .mr_address = {0x33, 0x33, 0x00, 0x01, 0x00, 0x02}};
+  if (setsockopt(fd_.get(), SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mreq,
+                 sizeof(mreq)) != 0) {
+    return Errno("PACKET_ADD_MEMBERSHIP (33:33:00:01:00:02)", name);
+  }
   if (options_.fanout_group >= 0) {
     PXE_ASSIGN_OR_RETURN(fanout_group_,
                          JoinChaddrFanout(fd_.get(), options_.fanout_group));

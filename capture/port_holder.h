@@ -17,6 +17,12 @@ namespace pxe {
 // then answers for the port itself, and we can go on).
 absl::StatusOr<UniqueFd> HoldUdpPort(uint16_t port);
 
+// The same on IPv6: [::]:`port`, IPV6_V6ONLY (the IPv4 one is held apart),
+// so PXEv6 Requests to 4011 draw no ICMPv6 port unreachable. Port 547 is
+// never held: it belongs to the LAN's DHCPv6 server. Unavailable when the
+// host has IPv6 turned off (the caller warns and goes on).
+absl::StatusOr<UniqueFd> HoldUdpPort6(uint16_t port);
+
 }  // namespace pxe
 
 #endif  // PXE_CAPTURE_PORT_HOLDER_H_

@@ -54,6 +54,7 @@ ResponderPort PortOf(const InterfaceInfo& info) {
           .ifindex = static_cast<uint32_t>(info.ifindex),
           .mac = info.mac,
           .addresses = info.addresses,
+          .addresses6 = info.addresses6,
           .vlans = info.vlans};
 }
 

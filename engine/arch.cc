@@ -1,6 +1,9 @@
 #include "engine/arch.h"
 
 #include <array>
+#include <string_view>
+
+#include "engine/byte_order.h"
 
 namespace pxe {
 namespace {
@@ -63,6 +66,23 @@ std::optional<ArchClass> ParseArchClassName(std::string_view name) {
     if (kNames[i] == name) return static_cast<ArchClass>(i);
   }
   return std::nullopt;
+}
+
+std::optional<uint16_t> ArchCodeFromVendorClass(std::span<const uint8_t> vc) {
+  constexpr std::string_view kTag = ":Arch:";
+  const std::string_view text(reinterpret_cast<const char*>(vc.data()),
+                              vc.size());
+  const size_t at = text.find(kTag);
+  if (at == std::string_view::npos || text.size() - at - kTag.size() < 5) {
+    return std::nullopt;
+  }
+  uint32_t value = 0;
+  for (char c : text.substr(at + kTag.size(), 5)) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + static_cast<uint32_t>(c - '0');
+  }
+  if (value > 0xFFFF) return std::nullopt;
+  return static_cast<uint16_t>(value);
 }
 
 }  // namespace pxe

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string_view>
 
 namespace pxe {
@@ -33,6 +34,48 @@ struct ArchInfo {
 // The class of a known option-93 code, or nullopt for codes we do not serve
 // (Itanium, PC-98, EBC is treated as x64 per the erratum, ...).
 std::optional<ArchInfo> LookupArch(uint16_t code);
+
+// The code in a vendor class such as "PXEClient:Arch:00007:UNDI:003000"
+// (five decimal digits after ":Arch:"), if any.
+std::optional<uint16_t> ArchCodeFromVendorClass(std::span<const uint8_t> vc);
+
+// A client's architecture, as DHCPv4 option 93 and DHCPv6 option 61 give
+// it: `codes` is a list of 16-bit big-endian codes, of which the first one
+// served wins; without one, the code in `vendor_class`; without either, BIOS
+// (PXE 2.1 ROMs predate option 93). `known` is false when the client named
+// only codes we do not serve.
+struct ClientArch {
+  uint16_t code = 0;
+  ArchInfo info{ArchClass::kBios, false, false};
+  bool known = true;
+};
+// Inline: on the packet path of every request.
+inline ClientArch ResolveClientArch(std::span<const uint8_t> codes,
+                                    std::span<const uint8_t> vendor_class) {
+  ClientArch out;
+  if (codes.size() >= 2) {
+    for (size_t i = 0; i + 1 < codes.size(); i += 2) {
+      const uint16_t code = static_cast<uint16_t>(codes[i] << 8 | codes[i + 1]);
+      if (auto info = LookupArch(code)) {
+        out.code = code;
+        out.info = *info;
+        return out;
+      }
+    }
+    out.code = static_cast<uint16_t>(codes[0] << 8 | codes[1]);
+    out.known = false;
+    return out;
+  }
+  if (auto code = ArchCodeFromVendorClass(vendor_class)) {
+    out.code = *code;
+    if (auto info = LookupArch(*code)) {
+      out.info = *info;
+    } else {
+      out.known = false;
+    }
+  }
+  return out;
+}
 
 // "bios", "uefi-ia32", "uefi-x64", ... as used in flags and logs.
 std::string_view ArchClassName(ArchClass arch_class);

@@ -150,6 +150,14 @@ struct BootAnswer {
   // breaks the iPXE -> NBP -> iPXE chainload loop.
   std::string ipxe_script;
   uint32_t tftp_server = 0;  // siaddr and sname; 0 = the answering address
+  // DHCPv6 clients (RFC 5970): the URL for HTTP boot over IPv6, whose host
+  // is an IPv6 literal ("http://[2001:db8::5]/x.efi") or a name; none: an
+  // HTTP URL whose host is no IPv4 literal serves both families.
+  std::string http_url6;
+  std::array<std::string, kArchClassCount> http_urls6;
+  // The TFTP server in a PXEv6 client's boot file URL; all zeros = the
+  // answering address.
+  Ipv6Address tftp_server6{};
   // Answer this late (dnsmasq's --dhcp-reply-delay), for firmware that
   // drops an instant reply. Timed by the responder, never by sleeping.
   std::optional<uint32_t> reply_delay_ms;
@@ -204,6 +212,14 @@ struct BootPolicy {
   std::vector<Menu> menus;  // [menu.NAME]
   std::vector<Rule> rules;  // [[rule]], tried in this order; first match wins
 };
+
+// Whether `url`'s host is an IPv6 literal ("http://[2001:db8::5]/x.efi",
+// RFC 3986 §3.2.2): a URL for HTTP boot over IPv6 only.
+inline bool UrlHasIpv6Host(std::string_view url) {
+  const size_t scheme = url.find("://");
+  return scheme != std::string_view::npos && url.size() > scheme + 3 &&
+         url[scheme + 3] == '[';
+}
 
 // Longest NBP path: the 128-byte BOOTP file field holds 127 + NUL.
 inline constexpr size_t kMaxBootFileLength = 127;

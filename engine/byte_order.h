@@ -10,6 +10,8 @@
 namespace pxe {
 
 using MacAddress = std::array<uint8_t, 6>;
+// IPv6 addresses travel as their 16 bytes in network order.
+using Ipv6Address = std::array<uint8_t, 16>;
 inline constexpr MacAddress kBroadcastMac = {0xff, 0xff, 0xff,
                                              0xff, 0xff, 0xff};
 

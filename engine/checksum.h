@@ -1,7 +1,9 @@
-// The Internet checksum (RFC 1071) over byte ranges, for IPv4 headers and UDP.
+// The Internet checksum (RFC 1071) over byte ranges, for IPv4 headers and UDP
+// over IPv4 and IPv6.
 #ifndef PXE_ENGINE_CHECKSUM_H_
 #define PXE_ENGINE_CHECKSUM_H_
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -98,6 +100,16 @@ inline uint64_t UdpPseudoHeaderSum(uint32_t src, uint32_t dst,
                                    uint16_t udp_length) {
   return uint64_t{src >> 16} + (src & 0xFFFF) + (dst >> 16) + (dst & 0xFFFF) +
          17 + udp_length;
+}
+
+// Sum of the IPv6 pseudo header for UDP (RFC 8200 §8.1): addresses, the
+// upper-layer length as 32 bits, next header 17.
+inline uint64_t Udp6PseudoHeaderSum(const std::array<uint8_t, 16>& src,
+                                    const std::array<uint8_t, 16>& dst,
+                                    uint32_t udp_length) {
+  uint64_t sum = ChecksumAdd(0, src);
+  sum = ChecksumAdd(sum, dst);
+  return sum + (udp_length >> 16) + (udp_length & 0xFFFF) + 17;
 }
 
 }  // namespace pxe

@@ -17,7 +17,7 @@ namespace pxe {
   X(kNone, "answered")                                                      \
   /* Ethernet, 802.1Q */                                                    \
   X(kFrameTooShort, "frame shorter than its headers")                       \
-  X(kNotIpv4, "ethertype is not IPv4")                                      \
+  X(kNotIpv4, "ethertype is neither IPv4 nor IPv6")                         \
   X(kServiceVlanTag, "802.1ad S-tag (or 0x9100): not served")               \
   X(kStackedVlanTags, "stacked VLAN tags (QinQ): not served")               \
   X(kVlanNotServed,                                                         \
@@ -28,10 +28,13 @@ namespace pxe {
   X(kBadIpChecksum, "IPv4 header checksum wrong")                           \
   X(kIpFragment, "IPv4 fragment")                                           \
   X(kNotUdp, "IP protocol is not UDP")                                      \
+  /* IPv6 */                                                                \
+  X(kBadIpv6Header, "IPv6 version or payload length invalid")               \
+  X(kIpv6ExtensionHeader, "IPv6 extension header before UDP: not served")   \
   /* UDP */                                                                 \
   X(kBadUdpLength, "UDP length invalid")                                    \
   X(kBadUdpChecksum, "UDP checksum wrong")                                  \
-  X(kWrongPort, "UDP destination port is not 67 or 4011")                   \
+  X(kWrongPort, "UDP destination port is not 67, 547 or 4011")              \
   /* BOOTP / DHCP */                                                        \
   X(kBootpTooShort, "BOOTP message shorter than its fixed header")          \
   X(kBadHardwareType, "htype/hlen is not Ethernet")                         \
@@ -44,7 +47,18 @@ namespace pxe {
     "in [server] dhcp_servers")                                             \
   X(kBadOpcode, "BOOTP op is neither request nor reply")                    \
   X(kUnhandledMessage, "message type not answered on this port")            \
-  X(kNotBooting, "client is not PXE or HTTP booting (option 60)")           \
+  X(kNotBooting,                                                            \
+    "client is not PXE or HTTP booting (option 60; DHCPv6 option 16)")      \
+  /* DHCPv6 */                                                              \
+  X(kDhcp6TooShort, "DHCPv6 message shorter than its header")               \
+  X(kBadDhcp6Option, "DHCPv6 option runs past the end of its message")      \
+  X(kNoClientId, "DHCPv6 message without a client identifier")              \
+  X(kBadRelayForward,                                                       \
+    "DHCPv6 Relay-forward without a relayed message, or nested twice")      \
+  X(kNotOurServerId,                                                        \
+    "DHCPv6 Request or Information-request for another server")             \
+  X(kAddressRequested,                                                      \
+    "DHCPv6 Request to us for addresses (IA): we assign none")              \
   /* Policy */                                                              \
   X(kIgnoredByRule, "a rule says: ignore this client")                      \
   X(kBisCredentials, "PXE BIS credentials request (layer bit 15)")          \

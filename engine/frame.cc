@@ -6,34 +6,18 @@ namespace pxe {
 
 DropReason ParseFrame(std::span<const uint8_t> frame, const RxMeta& meta,
                       FrameView* out) {
+  EthernetView eth;
+  if (DropReason d = ParseEthernet(frame, meta, &eth); d != DropReason::kNone) {
+    return d;
+  }
+  out->eth_dst = eth.eth_dst;
+  out->eth_src = eth.eth_src;
+  out->has_vlan = eth.has_vlan;
+  out->vlan_tci = eth.vlan_tci;
+  if (eth.ethertype != kEtherTypeIpv4) return DropReason::kNotIpv4;
   const uint8_t* p = frame.data();
-  size_t size = frame.size();
-  if (size < kEthernetHeaderSize) return DropReason::kFrameTooShort;
-  out->eth_dst = LoadMac(p);
-  out->eth_src = LoadMac(p + 6);
-  uint16_t ethertype = LoadBe16(p + 12);
-  size_t offset = kEthernetHeaderSize;
-  out->has_vlan = meta.vlan_valid;
-  out->vlan_tci = meta.vlan_tci;
-  auto is_tag = [](uint16_t type) {
-    return type == kEtherTypeVlan || type == kEtherTypeServiceVlan ||
-           type == kEtherTypeQinq9100;
-  };
-  if (meta.vlan_valid && !is_tag(ethertype) && meta.vlan_tpid != 0 &&
-      meta.vlan_tpid != kEtherTypeVlan) {
-    return DropReason::kServiceVlanTag;
-  }
-  if (is_tag(ethertype)) {
-    if (size < offset + kVlanTagSize) return DropReason::kFrameTooShort;
-    if (out->has_vlan) return DropReason::kStackedVlanTags;
-    if (ethertype != kEtherTypeVlan) return DropReason::kServiceVlanTag;
-    out->has_vlan = true;
-    out->vlan_tci = LoadBe16(p + offset);
-    ethertype = LoadBe16(p + offset + 2);
-    offset += kVlanTagSize;
-    if (is_tag(ethertype)) return DropReason::kStackedVlanTags;
-  }
-  if (ethertype != kEtherTypeIpv4) return DropReason::kNotIpv4;
+  const size_t size = frame.size();
+  const size_t offset = eth.payload_offset;
 
   // IPv4 (RFC 791).
   const uint8_t* ip = p + offset;

@@ -13,6 +13,7 @@
 namespace pxe {
 
 inline constexpr uint16_t kEtherTypeIpv4 = 0x0800;
+inline constexpr uint16_t kEtherTypeIpv6 = 0x86DD;
 inline constexpr uint16_t kEtherTypeVlan = 0x8100;  // IEEE 802.1Q C-tag
 // Outer tags of stacked VLANs (QinQ): 802.1ad, and the older 0x9100.
 inline constexpr uint16_t kEtherTypeServiceVlan = 0x88A8;
@@ -63,6 +64,55 @@ struct FrameView {
 
   uint16_t vlan_id() const { return vlan_tci & 0x0FFF; }
 };
+
+// The link layer of a frame: addresses, the 802.1Q tag (in the frame, or
+// the one the kernel stripped), the ethertype after it and where its payload
+// starts. Shared by the IPv4 and IPv6 parsers.
+struct EthernetView {
+  MacAddress eth_dst{};
+  MacAddress eth_src{};
+  bool has_vlan = false;
+  uint16_t vlan_tci = 0;
+  uint16_t ethertype = 0;
+  size_t payload_offset = 0;
+};
+
+// Parses the Ethernet header and at most one 802.1Q tag, with the same
+// rules as ParseFrame(); the ethertype is not checked. Inline: the first
+// step of every frame.
+inline DropReason ParseEthernet(std::span<const uint8_t> frame,
+                                const RxMeta& meta, EthernetView* out) {
+  const uint8_t* p = frame.data();
+  const size_t size = frame.size();
+  if (size < kEthernetHeaderSize) return DropReason::kFrameTooShort;
+  out->eth_dst = LoadMac(p);
+  out->eth_src = LoadMac(p + 6);
+  uint16_t ethertype = LoadBe16(p + 12);
+  size_t offset = kEthernetHeaderSize;
+  out->has_vlan = meta.vlan_valid;
+  out->vlan_tci = meta.vlan_tci;
+  auto is_tag = [](uint16_t type) {
+    return type == kEtherTypeVlan || type == kEtherTypeServiceVlan ||
+           type == kEtherTypeQinq9100;
+  };
+  if (meta.vlan_valid && !is_tag(ethertype) && meta.vlan_tpid != 0 &&
+      meta.vlan_tpid != kEtherTypeVlan) {
+    return DropReason::kServiceVlanTag;
+  }
+  if (is_tag(ethertype)) {
+    if (size < offset + kVlanTagSize) return DropReason::kFrameTooShort;
+    if (out->has_vlan) return DropReason::kStackedVlanTags;
+    if (ethertype != kEtherTypeVlan) return DropReason::kServiceVlanTag;
+    out->has_vlan = true;
+    out->vlan_tci = LoadBe16(p + offset);
+    ethertype = LoadBe16(p + offset + 2);
+    offset += kVlanTagSize;
+    if (is_tag(ethertype)) return DropReason::kStackedVlanTags;
+  }
+  out->ethertype = ethertype;
+  out->payload_offset = offset;
+  return DropReason::kNone;
+}
 
 // Parses `frame` into `out`. One 802.1Q tag is accepted; an 802.1ad S-tag
 // or stacked tags (QinQ) are not: a reply would go out with the wrong tags.

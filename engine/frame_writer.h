@@ -1,10 +1,11 @@
-// Writers for the Ethernet, 802.1Q, IPv4 and UDP headers of the frames the
-// engine builds (proxy replies, client requests). The caller has zeroed and
+// Writers for the Ethernet, 802.1Q, IPv4, IPv6 and UDP headers of the frames
+// the engine builds (proxy replies, client requests). The caller has zeroed and
 // sized the buffer; the UDP checksum is left to the caller, who knows which
 // parts of the payload are non-zero.
 #ifndef PXE_ENGINE_FRAME_WRITER_H_
 #define PXE_ENGINE_FRAME_WRITER_H_
 
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <optional>
@@ -16,19 +17,20 @@
 namespace pxe {
 
 // Ethernet header, with an 802.1Q tag when `vlan_tci` is set. Returns its
-// length (14 or 18): where the IPv4 header starts.
+// length (14 or 18): where the IP header starts.
 inline size_t WriteEthernetHeader(uint8_t* frame, const MacAddress& dst,
                                   const MacAddress& src,
-                                  std::optional<uint16_t> vlan_tci) {
+                                  std::optional<uint16_t> vlan_tci,
+                                  uint16_t ethertype = kEtherTypeIpv4) {
   std::memcpy(frame, dst.data(), 6);
   std::memcpy(frame + 6, src.data(), 6);
   if (!vlan_tci) {
-    StoreBe16(frame + 12, kEtherTypeIpv4);
+    StoreBe16(frame + 12, ethertype);
     return kEthernetHeaderSize;
   }
   StoreBe16(frame + 12, kEtherTypeVlan);
   StoreBe16(frame + 14, *vlan_tci);
-  StoreBe16(frame + 16, kEtherTypeIpv4);
+  StoreBe16(frame + 16, ethertype);
   return kEthernetHeaderSize + kVlanTagSize;
 }
 
@@ -60,6 +62,33 @@ inline uint8_t* WriteIpv4UdpHeaders(uint8_t* ip, const Ipv4UdpHeader& h) {
   StoreBe32(ip + 16, h.dst_ip);
   StoreBe16(ip + 10, ChecksumFinish(ChecksumAdd(0, {ip, kIpv4MinHeaderSize})));
   uint8_t* udp = ip + kIpv4MinHeaderSize;
+  StoreBe16(udp, h.src_port);
+  StoreBe16(udp + 2, h.dst_port);
+  StoreBe16(udp + 4, h.udp_length);
+  StoreBe16(udp + 6, 0);
+  return udp;
+}
+
+struct Ipv6UdpHeader {
+  std::array<uint8_t, 16> src_ip{};
+  std::array<uint8_t, 16> dst_ip{};
+  uint16_t src_port = 0;
+  uint16_t dst_port = 0;
+  uint16_t udp_length = 0;  // UDP header + payload
+};
+
+// IPv6 (RFC 8200 §3: traffic class 0, no flow label, hop limit 64) then
+// UDP (checksum 0, to be filled). Returns the UDP header.
+inline uint8_t* WriteIpv6UdpHeaders(uint8_t* ip, const Ipv6UdpHeader& h) {
+  constexpr uint8_t kHopLimit = 64;
+  constexpr size_t kHeaderSize = 40;
+  StoreBe32(ip, uint32_t{6} << 28);
+  StoreBe16(ip + 4, h.udp_length);
+  ip[6] = kIpProtoUdp;
+  ip[7] = kHopLimit;
+  std::memcpy(ip + 8, h.src_ip.data(), 16);
+  std::memcpy(ip + 24, h.dst_ip.data(), 16);
+  uint8_t* udp = ip + kHeaderSize;
   StoreBe16(udp, h.src_port);
   StoreBe16(udp + 2, h.dst_port);
   StoreBe16(udp + 4, h.udp_length);

@@ -31,12 +31,34 @@ struct InterfaceAddress {
   }
 };
 
+// One IPv6 address of the interface a frame came in on.
+struct Ipv6InterfaceAddress {
+  Ipv6Address address{};
+  uint8_t prefix_length = 64;
+
+  bool Contains(const Ipv6Address& ip) const {
+    const size_t bits = prefix_length > 128 ? 128 : prefix_length;
+    const size_t whole = bits / 8;
+    for (size_t i = 0; i < whole; ++i) {
+      if (ip[i] != address[i]) return false;
+    }
+    if (bits % 8 == 0) return true;
+    const uint8_t mask = static_cast<uint8_t>(0xFF << (8 - bits % 8));
+    return (ip[whole] & mask) == (address[whole] & mask);
+  }
+  // fe80::/10 (RFC 4291 §2.5.6).
+  bool link_local() const {
+    return address[0] == 0xFE && (address[1] & 0xC0) == 0x80;
+  }
+};
+
 // The addresses pxe-pdhcp answers from on one 802.1Q VLAN of an interface
 // (a trunk): a tagged request is answered from these, never from the
 // interface's own (untagged) addresses.
 struct VlanAddresses {
   uint16_t vlan = 0;  // 1 to 4094
   std::vector<InterfaceAddress> addresses;
+  std::vector<Ipv6InterfaceAddress> addresses6;
 };
 
 // What the caller knows about the receiving side of one request.

@@ -55,7 +55,12 @@ absl::Status CheckAnswer(std::string_view owner, const BootAnswer& a,
     PXE_RETURN_IF_ERROR(
         CheckUrl(absl::StrCat(Sv(owner), "HTTP boot URL for ", Sv(arch)),
                  a.http_urls[i]));
+    PXE_RETURN_IF_ERROR(
+        CheckUrl(absl::StrCat(Sv(owner), "IPv6 HTTP boot URL for ", Sv(arch)),
+                 a.http_urls6[i]));
   }
+  PXE_RETURN_IF_ERROR(
+      CheckUrl(absl::StrCat(Sv(owner), "IPv6 HTTP boot URL"), a.http_url6));
   PXE_RETURN_IF_ERROR(CheckName(absl::StrCat(Sv(owner), "iPXE script"),
                                 a.ipxe_script, kMaxUrlLength));
   if (a.reply_delay_ms && *a.reply_delay_ms > kMaxReplyDelayMs) {
@@ -159,14 +164,36 @@ absl::Status CheckMenu(const Menu& menu) {
 }
 
 bool AnyBootSource(const BootAnswer& a) {
-  if (!a.file.empty() || !a.http_url.empty() || !a.ipxe_script.empty() ||
-      !a.menu.empty() || a.raspberry_pi) {
+  if (!a.file.empty() || !a.http_url.empty() || !a.http_url6.empty() ||
+      !a.ipxe_script.empty() || !a.menu.empty() || a.raspberry_pi) {
     return true;
   }
   for (size_t i = 0; i < kArchClassCount; ++i) {
-    if (!a.files[i].empty() || !a.http_urls[i].empty()) return true;
+    if (!a.files[i].empty() || !a.http_urls[i].empty() ||
+        !a.http_urls6[i].empty()) {
+      return true;
+    }
   }
   return false;
+}
+
+// Whether `url`'s host is a dotted IPv4 literal ("http://10.0.0.5:8080/x"),
+// which an IPv6-only client cannot reach.
+bool HasIpv4LiteralHost(std::string_view url) {
+  const size_t scheme = url.find("://");
+  if (scheme == std::string_view::npos) return false;
+  std::string_view host = url.substr(scheme + 3);
+  host = host.substr(0, host.find_first_of(":/?#"));
+  if (host.empty()) return false;
+  int dots = 0;
+  for (char c : host) {
+    if (c == '.') {
+      ++dots;
+    } else if (c < '0' || c > '9') {
+      return false;
+    }
+  }
+  return dots == 3;
 }
 
 const std::string& FirstSet(const std::string& a, const std::string& b,
@@ -182,11 +209,18 @@ ResolvedAnswer Resolve(const BootAnswer& rule, const BootAnswer& defaults,
         FirstSet(rule.files[i], rule.file, defaults.files[i], defaults.file);
     out.http_url[i] = FirstSet(rule.http_urls[i], rule.http_url,
                                defaults.http_urls[i], defaults.http_url);
+    out.http_url6[i] = FirstSet(rule.http_urls6[i], rule.http_url6,
+                                defaults.http_urls6[i], defaults.http_url6);
+    if (out.http_url6[i].empty() && !HasIpv4LiteralHost(out.http_url[i])) {
+      out.http_url6[i] = out.http_url[i];
+    }
   }
   out.ipxe_script =
       !rule.ipxe_script.empty() ? rule.ipxe_script : defaults.ipxe_script;
   out.tftp_server =
       rule.tftp_server != 0 ? rule.tftp_server : defaults.tftp_server;
+  out.tftp_server6 = rule.tftp_server6 != Ipv6Address{} ? rule.tftp_server6
+                                                        : defaults.tftp_server6;
   out.reply_delay_ms =
       rule.reply_delay_ms.value_or(defaults.reply_delay_ms.value_or(0));
   const std::string& menu = !rule.menu.empty() ? rule.menu : defaults.menu;

@@ -26,8 +26,12 @@ struct ResolvedAnswer {
   bool log = false;                                   // log = true
   std::array<std::string, kArchClassCount> pxe_file;  // empty: none
   std::array<std::string, kArchClassCount> http_url;  // empty: none
+  // For HTTP boot over IPv6: the IPv6 URL, else an IPv4 one whose host is a
+  // name (it resolves for either family); empty: none.
+  std::array<std::string, kArchClassCount> http_url6;
   std::string ipxe_script;
-  uint32_t tftp_server = 0;  // 0 = the answering address
+  uint32_t tftp_server = 0;    // 0 = the answering address
+  Ipv6Address tftp_server6{};  // all zeros = the answering address
   uint32_t reply_delay_ms = 0;
   const Menu* menu = nullptr;  // into the snapshot's policy
   bool raspberry_pi = false;

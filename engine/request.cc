@@ -15,24 +15,6 @@ bool StartsWith(std::span<const uint8_t> bytes, std::string_view prefix) {
          std::memcmp(bytes.data(), prefix.data(), prefix.size()) == 0;
 }
 
-// "PXEClient:Arch:00007:UNDI:003000" -> 7. Five decimal digits after "Arch:".
-std::optional<uint16_t> ArchFromVendorClass(std::span<const uint8_t> vc) {
-  constexpr std::string_view kTag = ":Arch:";
-  const std::string_view text(reinterpret_cast<const char*>(vc.data()),
-                              vc.size());
-  const size_t at = text.find(kTag);
-  if (at == std::string_view::npos || text.size() - at - kTag.size() < 5) {
-    return std::nullopt;
-  }
-  uint32_t value = 0;
-  for (char c : text.substr(at + kTag.size(), 5)) {
-    if (c < '0' || c > '9') return std::nullopt;
-    value = value * 10 + static_cast<uint32_t>(c - '0');
-  }
-  if (value > 0xFFFF) return std::nullopt;
-  return static_cast<uint16_t>(value);
-}
-
 // Option 43 from a client: PXE sub-options; we want 71 (boot item).
 std::span<const uint8_t> FindBootItem(std::span<const uint8_t> vendor) {
   size_t i = 0;
@@ -75,31 +57,12 @@ std::span<uint8_t> ScratchFor(Request* r, Slot slot) {
 }
 
 void ReadArch(Request* r) {
-  std::span<const uint8_t> arch =
-      r->options.Get(dhcp::kClientArch, ScratchFor(r, Slot::kArch));
-  // A list of 16-bit codes; the first one we serve wins.
-  if (arch.size() >= 2) {
-    for (size_t i = 0; i + 1 < arch.size(); i += 2) {
-      const uint16_t code = LoadBe16(arch.data() + i);
-      if (auto info = LookupArch(code)) {
-        r->arch_code = code;
-        r->arch = *info;
-        return;
-      }
-    }
-    r->arch_code = LoadBe16(arch.data());
-    r->arch_known = false;
-    return;
-  }
-  if (auto code = ArchFromVendorClass(r->vendor_class)) {
-    r->arch_code = *code;
-    if (auto info = LookupArch(*code)) {
-      r->arch = *info;
-    } else {
-      r->arch_known = false;
-    }
-  }
-  // Neither: BIOS (PXE 2.1 ROMs predate option 93).
+  const ClientArch arch = ResolveClientArch(
+      r->options.Get(dhcp::kClientArch, ScratchFor(r, Slot::kArch)),
+      r->vendor_class);
+  r->arch_code = arch.code;
+  r->arch = arch.info;
+  r->arch_known = arch.known;
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/describe.h"
 #include "engine/reply.h"
+#include "engine/reply6.h"
 
 namespace pxe {
 namespace {
@@ -36,7 +37,9 @@ Responder::Responder(std::vector<ResponderPort> ports,
       duplicates_(options.duplicate_filter_capacity),
       ipxe_loops_(options.client_table_capacity, options.ipxe_loop_window_ns),
       stats_(ports_.size()),
-      request_(std::make_unique<Request>()) {
+      request_(std::make_unique<Request>()),
+      request6_(std::make_unique<Request6>()),
+      no_request_(std::make_unique<Request>()) {
   vlan_slots_.resize(ports_.size());
   for (size_t i = 0; i < ports_.size(); ++i) {
     IndexVlans(i);
@@ -76,6 +79,16 @@ const std::vector<InterfaceAddress>* Responder::NetworkOf(
               .addresses;
 }
 
+const std::vector<Ipv6InterfaceAddress>* Responder::NetworkOf6(
+    size_t port, const FrameView6& frame) const {
+  if (!frame.has_vlan || frame.vlan_id() == 0) return &ports_[port].addresses6;
+  const std::vector<int16_t>& slots = vlan_slots_[port];
+  if (slots.empty() || slots[frame.vlan_id()] < 0) return nullptr;
+  return &ports_[port]
+              .vlans[static_cast<size_t>(slots[frame.vlan_id()])]
+              .addresses6;
+}
+
 void Responder::Record(size_t port, std::span<const uint8_t> reply,
                        DropReason reason, const ResolvedAnswer* answer,
                        uint32_t ipxe_loop) {
@@ -91,6 +104,20 @@ void Responder::Record(size_t port, std::span<const uint8_t> reply,
   }
 }
 
+void Responder::Record6(size_t port, std::span<const uint8_t> reply,
+                        DropReason reason, const ResolvedAnswer* answer) {
+  stats_.outcomes.Count(reason);
+  if (client_log_ &&
+      (options_.log_every_decision || (answer != nullptr && answer->log))) {
+    client_log_({.request = *no_request_,
+                 .interface = ports_[port].name,
+                 .reply = reply,
+                 .reason = reason,
+                 .answer = answer,
+                 .request6 = request6_.get()});
+  }
+}
+
 void Responder::HandleFrame(size_t port, std::span<const uint8_t> frame,
                             const RxMeta& meta, uint64_t now_ns) {
   // What was due before this frame goes first, whether or not the caller
@@ -99,6 +126,10 @@ void Responder::HandleFrame(size_t port, std::span<const uint8_t> frame,
   if (holds_.size() == 0) warned_hold_full_ = false;
   Request& r = *request_;
   DropReason d = ClassifyFrame(frame, meta, &r);
+  if (d == DropReason::kNotIpv4) {
+    HandleFrame6(port, frame, meta, now_ns);
+    return;
+  }
   // A VLAN not served here is not ours to answer, nor to learn from (on a
   // trunk, and when a VLAN sub-interface of this one serves it).
   if ((d == DropReason::kNone || d == DropReason::kServerReply) &&
@@ -132,7 +163,11 @@ void Responder::HandleFrame(size_t port, std::span<const uint8_t> frame,
     Record(port, {}, DropReason::kDuplicate);
     return;
   }
-  if (!WithinRateLimits(port, now_ns)) return;
+  if (DropReason limited = RateLimited(port, r.chaddr, now_ns);
+      limited != DropReason::kNone) {
+    Record(port, {}, limited);
+    return;
+  }
   if (options_.offer_hold_ns != 0 && NetworkOf(port, r.frame)->size() > 1 &&
       r.type == dhcp::MessageType::kDiscover && !r.relayed() &&
       offers_.Lookup(r.chaddr, now_ns) == 0) {
@@ -179,27 +214,26 @@ size_t Responder::RuleSlot(int rule) const {
   return std::min(i + 1, kOverflowRuleSlot);
 }
 
-bool Responder::WithinRateLimits(size_t port, uint64_t now_ns) {
-  const Request& r = *request_;
+DropReason Responder::RateLimited(size_t port, const MacAddress& client,
+                                  uint64_t now_ns) {
   DropReason d = DropReason::kNone;
-  if (!client_limit_.Allow(r.chaddr, now_ns)) {
+  if (!client_limit_.Allow(client, now_ns)) {
     d = DropReason::kClientRateLimited;
   } else if (!port_limits_[port].Allow(now_ns)) {
     d = DropReason::kInterfaceRateLimited;
   }
-  if (d == DropReason::kNone) return true;
-  Record(port, {}, d);
+  if (d == DropReason::kNone) return d;
   ++rate_suppressed_;
   if (notice_ &&
       (rate_notice_ns_ == 0 || now_ns - rate_notice_ns_ >= 60'000'000'000)) {
     notice_(absl::StrCat("rate limit: ", std::string(DropReasonText(d)), " (",
-                         FormatMac(r.chaddr), " on ", ports_[port].name, "); ",
+                         FormatMac(client), " on ", ports_[port].name, "); ",
                          rate_suppressed_ - 1,
                          " similar messages suppressed in the last minute"));
     rate_notice_ns_ = now_ns;
     rate_suppressed_ = 0;
   }
-  return false;
+  return d;
 }
 
 bool Responder::TrustedServer(std::span<const InterfaceAddress> network,
@@ -252,8 +286,16 @@ void Responder::Learn(size_t port, uint64_t now_ns) {
 
 void Responder::Released(const HoldQueue::Held& held, uint64_t now_ns) {
   // The frame was accepted once; classify it again into the scratch.
-  if (ClassifyFrame(held.frame, held.meta, request_.get()) ==
-      DropReason::kNone) {
+  const DropReason d = ClassifyFrame(held.frame, held.meta, request_.get());
+  if (d == DropReason::kNotIpv4) {
+    // Only DHCPv6 requests a rule delays are held.
+    if (ClassifyFrame6(held.frame, held.meta, request6_.get()) ==
+        DropReason::kNone) {
+      Reply6(held.port, held.meta, held.frame, now_ns, /*delay_done=*/true);
+    }
+    return;
+  }
+  if (d == DropReason::kNone) {
     Reply(held.port, held.frame, held.meta, now_ns,
           /*delay_done=*/held.kind == HoldQueue::Kind::kDelay);
   }
@@ -349,6 +391,103 @@ uint32_t Responder::TrackIpxeLoop(size_t port, const ResolvedAnswer& answer,
 void Responder::Tick(uint64_t now_ns) {
   holds_.ReleaseDue(
       now_ns, [&](const HoldQueue::Held& held) { Released(held, now_ns); });
+}
+
+void Responder::CountRequest6(size_t port) {
+  const Request6& r = *request6_;
+  if (r.kind == ClientKind::kNotBooting) return;
+  using MT = dhcp6::MessageType;
+  const size_t type = r.type == MT::kSolicit   ? kSolicitSlot
+                      : r.type == MT::kRequest ? kRequest6Slot
+                      : r.type == MT::kInformationRequest
+                          ? kInformationRequestSlot
+                          : 0;
+  const size_t arch =
+      r.arch_known ? static_cast<size_t>(r.arch.arch_class) : kUnknownArchSlot;
+  stats_.requests[port][type][arch].Increment();
+}
+
+void Responder::HandleFrame6(size_t port, std::span<const uint8_t> frame,
+                             const RxMeta& meta, uint64_t now_ns) {
+  Request6& r = *request6_;
+  DropReason d = ClassifyFrame6(frame, meta, &r);
+  if (d == DropReason::kNone && NetworkOf6(port, r.frame) == nullptr) {
+    d = DropReason::kVlanNotServed;
+  }
+  if (d != DropReason::kVlanNotServed) CountRequest6(port);
+  if (d != DropReason::kNone) {
+    // Requests that are not ours are the common case: log only boot clients.
+    if (r.kind != ClientKind::kNotBooting) {
+      Record6(port, {}, d);
+    } else {
+      stats_.outcomes.Count(d);
+    }
+    return;
+  }
+  // Message types live above DHCPv4's in the duplicate filter's key.
+  if (duplicates_.SeenRecently(r.mac, r.xid,
+                               static_cast<uint8_t>(0x80 | uint8_t(r.type)),
+                               r.frame.udp_dst, now_ns)) {
+    Record6(port, {}, DropReason::kDuplicate);
+    return;
+  }
+  if (DropReason limited = RateLimited(port, r.mac, now_ns);
+      limited != DropReason::kNone) {
+    Record6(port, {}, limited);
+    return;
+  }
+  Reply6(port, meta, frame, now_ns, /*delay_done=*/false);
+}
+
+void Responder::Reply6(size_t port, const RxMeta& meta,
+                       std::span<const uint8_t> frame, uint64_t now_ns,
+                       bool delay_done) {
+  assert(policy_ != nullptr);
+  const Request6& request = *request6_;
+  const ResponderPort& p = ports_[port];
+  const std::vector<Ipv6InterfaceAddress>* network =
+      NetworkOf6(port, request.frame);
+  if (network == nullptr) {  // held, then the port's VLANs changed
+    Record6(port, {}, DropReason::kVlanNotServed);
+    return;
+  }
+  const ServerContext6 context{
+      .mac = p.mac, .addresses = *network, .interface_name = p.name};
+  int rule = -1;
+  const ResolvedAnswer& answer =
+      policy_->AnswerFor(FactsOf6(request, context.interface_name), &rule);
+  ReplyPlan6 plan;
+  if (DropReason d = Decide6(request, answer, context, &plan);
+      d != DropReason::kNone) {
+    Record6(port, {}, d, &answer);
+    return;
+  }
+  if (answer.reply_delay_ms != 0 && !delay_done) {
+    if (!holds_.Hold(frame, meta, request.mac, static_cast<uint32_t>(port),
+                     HoldQueue::Kind::kDelay, now_ns,
+                     now_ns + uint64_t{answer.reply_delay_ms} * 1'000'000)) {
+      Record6(port, {}, DropReason::kHoldQueueFull, &answer);
+    }
+    return;
+  }
+  const std::span<uint8_t> slot = sink_->NextSlot(port);
+  if (slot.empty()) {
+    Record6(port, {}, DropReason::kTxRingFull, &answer);
+    return;
+  }
+  DropReason why = DropReason::kNone;
+  const size_t size = CraftReply6(request, plan, context, slot, &why);
+  if (size == 0) {
+    Record6(port, {}, why, &answer);
+    return;
+  }
+  sink_->Commit(port, size, meta);
+  stats_
+      .replies[RuleSlot(rule)]
+              [plan.type == dhcp6::MessageType::kAdvertise ? kAdvertiseSlot
+                                                           : kReply6Slot]
+      .Increment();
+  Record6(port, slot.first(size), DropReason::kNone, &answer);
 }
 
 }  // namespace pxe

@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/dhcp6.h"
 #include "engine/drop_reason.h"
 #include "engine/duplicate_filter.h"
 #include "engine/hold_queue.h"
@@ -55,6 +56,9 @@ struct ResponderPort {
   // Untagged (and priority-tagged, VLAN 0) requests are answered from these;
   // first = primary.
   std::vector<InterfaceAddress> addresses;
+  // DHCPv6 requests are answered from these (untagged): the link-local one
+  // answers Solicits, the first global one is where PXEv6 clients ask next.
+  std::vector<Ipv6InterfaceAddress> addresses6;
   // Tagged requests, on the VLANs served here; any other VLAN is dropped
   // (kVlanNotServed).
   std::vector<VlanAddresses> vlans;
@@ -92,6 +96,7 @@ struct ResponderOptions {
 
 // One decision about a boot client's request, for the decision log.
 struct Decision {
+  // The DHCPv4 request; for a DHCPv6 one (request6 set) an empty Request.
   const Request& request;
   std::string_view interface;      // the port's interface name
   std::span<const uint8_t> reply;  // the frame sent; empty when dropped
@@ -102,6 +107,8 @@ struct Decision {
   // This DISCOVER is the Nth exchange in a row that sends an iPXE client
   // back to the file it was just given (the chainload loop); 0: none.
   uint32_t ipxe_loop = 0;
+  // Set for a DHCPv6 request (its reply an Advertise, Reply or Relay-reply).
+  const Request6* request6 = nullptr;
 };
 // Called for the decisions to log: every one with
 // ResponderOptions::log_every_decision, else those of rules with log = true.
@@ -128,7 +135,8 @@ class Responder {
   }
   const PolicySnapshot* policy() const { return policy_; }
 
-  // Handles one frame received on `port` at `now_ns`.
+  // Handles one frame received on `port` at `now_ns`: DHCPv4 (RFC 2131,
+  // PXE 2.1) or DHCPv6 (RFC 8415, RFC 5970; engine/reply6.h).
   void HandleFrame(size_t port, std::span<const uint8_t> frame,
                    const RxMeta& meta, uint64_t now_ns);
   // Answers held requests that are due at `now_ns`.
@@ -158,6 +166,18 @@ class Responder {
   // or the port's own when untagged. Null: a VLAN not served there.
   const std::vector<InterfaceAddress>* NetworkOf(size_t port,
                                                  const FrameView& frame) const;
+  // The same for IPv6.
+  const std::vector<Ipv6InterfaceAddress>* NetworkOf6(
+      size_t port, const FrameView6& frame) const;
+  // The DHCPv6 path of HandleFrame(): request6_ holds the frame's
+  // classification afterwards.
+  void HandleFrame6(size_t port, std::span<const uint8_t> frame,
+                    const RxMeta& meta, uint64_t now_ns);
+  // Decides and writes the reply to the request in request6_.
+  void Reply6(size_t port, const RxMeta& meta, std::span<const uint8_t> frame,
+              uint64_t now_ns, bool delay_done);
+  // Counts request6_ by port, type and architecture.
+  void CountRequest6(size_t port);
   // Indexes ports_[port]'s VLANs into vlan_slots_[port].
   void IndexVlans(size_t port);
   // [server] dhcp_servers when set; else a server on one of `network`'s
@@ -176,6 +196,9 @@ class Responder {
   // `plan` was sent; returns the loop's round (0: none), counted and told.
   uint32_t TrackIpxeLoop(size_t port, const ResolvedAnswer& answer,
                          const ReplyPlan& plan, uint64_t now_ns);
+  // The same for the DHCPv6 request in request6_.
+  void Record6(size_t port, std::span<const uint8_t> reply, DropReason reason,
+               const ResolvedAnswer* answer = nullptr);
   void Released(const HoldQueue::Held& held, uint64_t now_ns);
   // Counts request_ by port, type and architecture.
   void CountRequest(size_t port);
@@ -192,9 +215,11 @@ class Responder {
   NoticeFn notice_;
   const PolicySnapshot* policy_ = nullptr;
   std::span<const uint16_t> rule_slots_;
-  // Whether request_ (on `port`) is within the rate limits; if not, it is
-  // counted and the operator told (at most once a minute).
-  bool WithinRateLimits(size_t port, uint64_t now_ns);
+  // kNone when a request from `client` on `port` is within the rate
+  // limits, else which limit it is over (the operator is told, at most once
+  // a minute; the caller counts it).
+  DropReason RateLimited(size_t port, const MacAddress& client,
+                         uint64_t now_ns);
 
   OfferTable offers_;
   ClientRateLimiter client_limit_;
@@ -206,7 +231,9 @@ class Responder {
   IpxeLoopDetector ipxe_loops_;
   uint64_t loop_notice_ns_ = 0;  // when the last iPXE loop notice went out
   ResponderStats stats_;
-  std::unique_ptr<Request> request_;  // scratch, reused for every frame
+  std::unique_ptr<Request> request_;    // scratch, reused for every frame
+  std::unique_ptr<Request6> request6_;  // the same for DHCPv6
+  std::unique_ptr<const Request> no_request_;  // Decision::request for v6
   bool warned_pxe_server_ = false;
   bool warned_hold_full_ = false;  // until the hold queue is empty again
 };

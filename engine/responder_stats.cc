@@ -4,8 +4,9 @@ namespace pxe {
 
 std::string_view MessageTypeLabel(size_t slot) {
   constexpr std::string_view kLabels[kMessageTypeSlots] = {
-      "other", "discover", "offer",   "request", "decline",
-      "ack",   "nak",      "release", "inform"};
+      "other",   "discover", "offer",    "request",
+      "decline", "ack",      "nak",      "release",
+      "inform",  "solicit",  "request6", "information-request"};
   return slot < kMessageTypeSlots ? kLabels[slot] : kLabels[0];
 }
 
@@ -15,7 +16,9 @@ std::string_view ArchSlotLabel(size_t slot) {
 }
 
 std::string_view ReplyTypeLabel(size_t slot) {
-  return slot == 0 ? "offer" : "ack";
+  constexpr std::string_view kLabels[kReplyTypeSlots] = {"offer", "ack",
+                                                         "advertise", "reply"};
+  return slot < kReplyTypeSlots ? kLabels[slot] : kLabels[0];
 }
 
 }  // namespace pxe

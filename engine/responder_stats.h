@@ -27,12 +27,17 @@
 namespace pxe {
 
 // DHCP message types 0 to 8 (RFC 2132 §9.6); 0 stands for anything else.
-inline constexpr size_t kMessageTypeSlots = 9;
-// "discover", "request", ...; "other" for slot 0.
+// Then the DHCPv6 requests answered: Solicit, Request, Information-request.
+inline constexpr size_t kMessageTypeSlots = 12;
+inline constexpr size_t kSolicitSlot = 9;
+inline constexpr size_t kRequest6Slot = 10;
+inline constexpr size_t kInformationRequestSlot = 11;
+// "discover", "request", ..., "solicit", "request6",
+// "information-request"; "other" for slot 0.
 std::string_view MessageTypeLabel(size_t slot);
 inline size_t MessageTypeSlot(dhcp::MessageType type) {
   const size_t t = static_cast<size_t>(type);
-  return t < kMessageTypeSlots ? t : 0;
+  return t < kSolicitSlot ? t : 0;
 }
 
 // The architecture classes, then one for option 93 codes not served.
@@ -42,9 +47,12 @@ inline constexpr size_t kUnknownArchSlot = kArchClassCount;
 std::string_view ArchSlotLabel(size_t slot);
 
 // Reply types: a proxy OFFER (to a DISCOVER) or an ACK (to a REQUEST or an
-// INFORM on port 4011).
-inline constexpr size_t kReplyTypeSlots = 2;
-std::string_view ReplyTypeLabel(size_t slot);  // "offer", "ack"
+// INFORM on port 4011); a DHCPv6 Advertise (to a Solicit) or Reply.
+inline constexpr size_t kReplyTypeSlots = 4;
+inline constexpr size_t kAdvertiseSlot = 2;
+inline constexpr size_t kReply6Slot = 3;
+// "offer", "ack", "advertise", "reply"
+std::string_view ReplyTypeLabel(size_t slot);
 
 // Slot 0 is the defaults (no rule matched); the last slot takes the rules
 // past the table's end (a process that saw more rule names than it holds).

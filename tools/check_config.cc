@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "engine/describe.h"
+#include "engine/reply6.h"
 #include "engine/status_macros.h"
 
 namespace pxe {
@@ -93,6 +94,11 @@ std::string Option(const ExtraOption& o) {
                              o.value.size())));
 }
 
+std::string Ipv6Text(const Ipv6Address& a) {
+  char text[40];
+  return std::string(text, FormatIpv6(a, text));
+}
+
 // What a BootAnswer sets (in a rule: what differs from the defaults).
 std::vector<std::string> DescribeAnswer(const BootAnswer& a) {
   std::vector<std::string> f;
@@ -113,11 +119,24 @@ std::vector<std::string> DescribeAnswer(const BootAnswer& a) {
           absl::StrCat("http_url for ", Sv(arch), " \"", a.http_urls[i], "\""));
     }
   }
+  if (!a.http_url6.empty()) {
+    f.push_back(absl::StrCat("http_url6 \"", a.http_url6, "\""));
+  }
+  for (size_t i = 0; i < kArchClassCount; ++i) {
+    const std::string_view arch = ArchClassName(static_cast<ArchClass>(i));
+    if (!a.http_urls6[i].empty()) {
+      f.push_back(absl::StrCat("http_url6 for ", Sv(arch), " \"",
+                               a.http_urls6[i], "\""));
+    }
+  }
   if (!a.ipxe_script.empty()) {
     f.push_back(absl::StrCat("ipxe_script \"", a.ipxe_script, "\""));
   }
   if (a.tftp_server != 0) {
     f.push_back(absl::StrCat("tftp_server ", FormatIpv4(a.tftp_server)));
+  }
+  if (a.tftp_server6 != Ipv6Address{}) {
+    f.push_back(absl::StrCat("tftp_server ", Ipv6Text(a.tftp_server6)));
   }
   if (a.reply_delay_ms) {
     f.push_back(absl::StrCat("reply_delay_ms ", *a.reply_delay_ms));
@@ -144,6 +163,9 @@ void DescribeServer(const DaemonConfig& c, std::string* out) {
   line("tftp_server", p.defaults.tftp_server != 0
                           ? FormatIpv4(p.defaults.tftp_server)
                           : "the answering address");
+  line("tftp_server6", p.defaults.tftp_server6 != Ipv6Address{}
+                           ? Ipv6Text(p.defaults.tftp_server6)
+                           : "the answering address");
   line("broadcast", FormatIpv4(p.offer_broadcast));
   line("uefi_offer", p.uefi_offer_style == UefiOfferStyle::kBinl
                          ? "binl (the file on port 4011)"
@@ -202,6 +224,9 @@ void DescribeDefaults(const PolicySnapshot& policy, std::string* out) {
     if (!d.http_url[i].empty()) {
       f.push_back(absl::StrCat("http \"", d.http_url[i], "\""));
     }
+    if (!d.http_url6[i].empty() && d.http_url6[i] != d.http_url[i]) {
+      f.push_back(absl::StrCat("http over IPv6 \"", d.http_url6[i], "\""));
+    }
     const std::string what =
         f.empty() ? "no boot file" : absl::StrJoin(f, ", ");
     absl::StrAppend(
@@ -215,7 +240,10 @@ void DescribeDefaults(const PolicySnapshot& policy, std::string* out) {
   rest.files = {};
   rest.http_url.clear();
   rest.http_urls = {};
+  rest.http_url6.clear();
+  rest.http_urls6 = {};
   rest.tftp_server = 0;  // shown under [server]
+  rest.tftp_server6 = {};
   for (const std::string& f : DescribeAnswer(rest)) {
     absl::StrAppend(out, "  ", f, "\n");
   }

@@ -50,6 +50,42 @@ absl::StatusOr<uint32_t> ParseIpv4(std::string_view text) {
   return ntohl(addr.s_addr);
 }
 
+absl::StatusOr<Ipv6Address> ParseIpv6(std::string_view text) {
+  Ipv6Address out{};
+  const std::string s(text);
+  if (inet_pton(AF_INET6, s.c_str(), out.data()) != 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", s, "\" is not an IPv6 address"));
+  }
+  return out;
+}
+
+absl::StatusOr<Ipv6InterfaceAddress> ParseIpv6Prefix(std::string_view text,
+                                                     uint8_t default_prefix) {
+  Ipv6InterfaceAddress out{.prefix_length = default_prefix};
+  const size_t slash = text.find('/');
+  PXE_ASSIGN_OR_RETURN(out.address, ParseIpv6(text.substr(0, slash)));
+  if (slash != std::string_view::npos) {
+    int prefix = 0;
+    if (!absl::SimpleAtoi(Sv(text.substr(slash + 1)), &prefix) || prefix < 0 ||
+        prefix > 128) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("bad prefix length in \"", Sv(text), "\""));
+    }
+    out.prefix_length = static_cast<uint8_t>(prefix);
+  }
+  return out;
+}
+
+Ipv6Address LinkLocalOf(const MacAddress& mac) {
+  return {0xfe,   0x80,   0,
+          0,      0,      0,
+          0,      0,      static_cast<uint8_t>(mac[0] ^ 0x02),
+          mac[1], mac[2], 0xff,
+          0xfe,   mac[3], mac[4],
+          mac[5]};
+}
+
 absl::StatusOr<InterfaceAddress> ParseIpv4Prefix(std::string_view text,
                                                  uint8_t default_prefix) {
   InterfaceAddress out{.prefix_length = default_prefix};
@@ -191,7 +227,9 @@ std::string UsageText() {
       "                           subnet does not pick one (default: the\n"
       "                           interface's primary address)\n"
       "  -t, --tftp-server ADDR   TFTP server (default: the answering "
-      "address)\n"
+      "address);\n"
+      "                           once per family: -t 10.0.0.5 -t "
+      "2001:db8::5\n"
       "  -b, --broadcast ADDR     destination of offers (default "
       "255.255.255.255)\n"
       "  <nbp name>               boot file for every PXE client (over the\n"
@@ -201,7 +239,10 @@ std::string UsageText() {
       "                           ",
       ArchList(),
       "\n"
-      "      --http-url [ARCH=]URL  URL for UEFI HTTP-boot clients\n"
+      "      --http-url [ARCH=]URL  URL for UEFI HTTP-boot clients; one with "
+      "an\n"
+      "                           IPv6 literal host ([2001:db8::5]) is for "
+      "HTTPv6\n"
       "      --ipxe-script URL    hand this to iPXE clients (breaks chainload "
       "loops)\n"
       "      --uefi-offer binl|direct  UEFI PXE offer style (default binl:\n"
@@ -263,7 +304,10 @@ std::string UsageText() {
       "interface\n"
       "      --write FILE         with --replay: write the replies to a pcap\n"
       "      --replay-address A/LEN  with --replay: our address (default -l, "
-      "else 192.0.2.1/24)\n"
+      "else 192.0.2.1/24);\n"
+      "                           repeatable, IPv4 or IPv6 (a link-local one "
+      "is\n"
+      "                           added for DHCPv6 when none is given)\n"
       "  -h, --help               this text\n"
       "  -V, --version            the version\n");
 }
@@ -438,7 +482,12 @@ absl::Status ApplyServerFlag(const Flag& flag, DaemonConfig* config,
   } else if (n == "listen") {
     PXE_ASSIGN_OR_RETURN(policy.listen_address, ParseIpv4(v));
   } else if (n == "tftp-server") {
-    PXE_ASSIGN_OR_RETURN(policy.defaults.tftp_server, ParseIpv4(v));
+    // Once per family: -t 10.0.0.5 -t 2001:db8::5.
+    if (v.find(':') != std::string_view::npos) {
+      PXE_ASSIGN_OR_RETURN(policy.defaults.tftp_server6, ParseIpv6(v));
+    } else {
+      PXE_ASSIGN_OR_RETURN(policy.defaults.tftp_server, ParseIpv4(v));
+    }
   } else if (n == "broadcast") {
     PXE_ASSIGN_OR_RETURN(policy.offer_broadcast, ParseIpv4(v));
   } else if (n == "uefi-offer") {
@@ -478,10 +527,15 @@ absl::Status ApplyBootFlag(const Flag& flag, BootAnswer* defaults) {
     }
     defaults->files[static_cast<size_t>(split->first)] = split->second;
   } else if (n == "http-url") {
+    // An IPv6 literal host makes it the URL for HTTP boot over IPv6.
     if (auto split = SplitArch(v)) {
-      defaults->http_urls[static_cast<size_t>(split->first)] = split->second;
+      const size_t arch = static_cast<size_t>(split->first);
+      (UrlHasIpv6Host(split->second) ? defaults->http_urls6[arch]
+                                     : defaults->http_urls[arch]) =
+          split->second;
     } else {
-      defaults->http_url = std::string(v);
+      (UrlHasIpv6Host(v) ? defaults->http_url6 : defaults->http_url) =
+          std::string(v);
     }
   } else if (n == "ipxe-script") {
     defaults->ipxe_script = std::string(v);
@@ -533,8 +587,15 @@ absl::Status ApplyFlags(const CommandLine& line, DaemonConfig* config) {
     } else if (n == "write") {
       config->write_path = std::string(flag.value);
     } else if (n == "replay-address") {
-      PXE_ASSIGN_OR_RETURN(InterfaceAddress a, ParseIpv4Prefix(flag.value, 24));
-      config->replay_addresses.push_back(a);
+      if (flag.value.find(':') != std::string_view::npos) {
+        PXE_ASSIGN_OR_RETURN(Ipv6InterfaceAddress a,
+                             ParseIpv6Prefix(flag.value, 64));
+        config->replay_addresses6.push_back(a);
+      } else {
+        PXE_ASSIGN_OR_RETURN(InterfaceAddress a,
+                             ParseIpv4Prefix(flag.value, 24));
+        config->replay_addresses.push_back(a);
+      }
     } else {
       PXE_RETURN_IF_ERROR(ApplyServerFlag(flag, config, &interfaces_replaced));
       PXE_RETURN_IF_ERROR(ApplyBootFlag(flag, &config->policy.defaults));
@@ -578,6 +639,19 @@ absl::Status ApplyPositional(const CommandLine& line, DaemonConfig* config) {
 absl::Status CheckReplayFlags(DaemonConfig* config) {
   if (!config->write_path.empty() && config->replay_path.empty()) {
     return absl::InvalidArgumentError("--write goes with --replay");
+  }
+  if (config->replay_path.empty() && !config->replay_addresses6.empty()) {
+    return absl::InvalidArgumentError("--replay-address goes with --replay");
+  }
+  if (!config->replay_path.empty() &&
+      std::none_of(
+          config->replay_addresses6.begin(), config->replay_addresses6.end(),
+          [](const Ipv6InterfaceAddress& a) { return a.link_local(); })) {
+    // Solicits are answered from a link-local address: the one the
+    // interface would have.
+    config->replay_addresses6.insert(
+        config->replay_addresses6.begin(),
+        {.address = LinkLocalOf(config->replay_mac), .prefix_length = 64});
   }
   if (config->replay_path.empty() && !config->replay_addresses.empty()) {
     return absl::InvalidArgumentError("--replay-address goes with --replay");

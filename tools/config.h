@@ -80,6 +80,10 @@ struct DaemonConfig {
   // Addresses the offline engine answers from (--replay-address A/LEN,
   // default: -l, else 192.0.2.1/24), and its MAC.
   std::vector<InterfaceAddress> replay_addresses;
+  // And for DHCPv6 (--replay-address with an IPv6 prefix): a link-local
+  // address from replay_mac is added when none is given, so Solicits are
+  // answered.
+  std::vector<Ipv6InterfaceAddress> replay_addresses6;
   MacAddress replay_mac = {0x02, 0x00, 0x00, 0x00, 0x00, 0x01};
 };
 
@@ -132,6 +136,15 @@ absl::Status CheckVlans(const DaemonConfig& config);
 
 // Parses "10.0.0.1" (host byte order result).
 absl::StatusOr<uint32_t> ParseIpv4(std::string_view text);
+// Parses "2001:db8::5".
+absl::StatusOr<Ipv6Address> ParseIpv6(std::string_view text);
+// Parses "2001:db8::5/64" (prefix defaults to `default_prefix`).
+absl::StatusOr<Ipv6InterfaceAddress> ParseIpv6Prefix(std::string_view text,
+                                                     uint8_t default_prefix);
+// fe80::/64 with the modified EUI-64 interface id of `mac` (RFC 4291 §2.5.1,
+// appendix A), as Linux forms its link-local address.
+Ipv6Address LinkLocalOf(const MacAddress& mac);
+
 // Parses "10.0.0.1/24" (prefix defaults to `default_prefix` when absent).
 absl::StatusOr<InterfaceAddress> ParseIpv4Prefix(std::string_view text,
                                                  uint8_t default_prefix);

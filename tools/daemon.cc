@@ -229,6 +229,11 @@ absl::Status RunDaemon(const DaemonConfig& config, ConfigLoader reload) {
     log::Warning(absl::StrCat(port_4011.status().message(),
                               "; port 4011 requests are still answered"));
   }
+  absl::StatusOr<UniqueFd> port_4011_v6 = HoldUdpPort6(kPxeServerPort);
+  if (!port_4011_v6.ok()) {
+    log::Warning(absl::StrCat(port_4011_v6.status().message(),
+                              "; PXEv6 requests to 4011 are still answered"));
+  }
   // The metrics socket too: the system call filter allows no new one.
   UniqueFd metrics_socket;
   if (!config.metrics_listen.empty()) {

@@ -17,7 +17,12 @@ namespace pxe {
 // (pxe or http), ipxe (iPXE only), port, relay (relayed only), rule
 // ("(defaults)" for the defaults; absent when none was consulted), then
 // either sent, from, to, boot_server, file or url, class (the reply's
-// option 60) and menu (the PXE menu's labels), or drop and why.
+// option 60) and menu (the PXE menu's labels), or drop and why. For a
+// DHCPv6 request: iface, vlan, mac (from its DUID, "-" when none says),
+// xid, type (solicit, request, information-request), arch, client, port,
+// relay (the relay's address), rule, then sent (advertise, reply,
+// "relay-reply advertise"...), from, to ([address]:port), url (option 59)
+// and class (option 16), or drop and why.
 std::vector<log::Field> DecisionFields(const Decision& decision);
 
 // Writes the line (tools/log.h).

@@ -75,8 +75,8 @@ constexpr std::string_view kServerKeys[] = {"interfaces",
                                             "log_format"};
 constexpr std::string_view kVlanKeys[] = {"interface", "id", "addresses"};
 constexpr std::string_view kAnswerKeys[] = {
-    "file",           "files", "http_url", "ipxe_script", "tftp_server",
-    "reply_delay_ms", "menu",  "options",  "raspberry_pi"};
+    "file",        "files",          "http_url", "http_url6", "ipxe_script",
+    "tftp_server", "reply_delay_ms", "menu",     "options",   "raspberry_pi"};
 constexpr std::string_view kRuleKeys[] = {"name", "match", "action", "log"};
 constexpr std::string_view kMatchKeys[] = {
     "mac",  "subnet",    "arch", "vendor_class", "user_class",
@@ -228,6 +228,9 @@ class Loader {
   std::vector<std::pair<const std::string*, const toml::node*>> StringList(
       const toml::node& n, std::string_view what, std::string_view example);
   std::optional<uint32_t> Address(const toml::node& n, std::string_view what);
+  // tftp_server: an IPv4 or IPv6 address, or an array with one of each.
+  void TftpServers(const toml::node& n, std::string_view what,
+                   BootAnswer* answer);
 
   void LoadServer(const toml::node& n);
   void LoadMetrics(const toml::node& n);
@@ -350,6 +353,31 @@ Loader::StringList(const toml::node& n, std::string_view what,
   return out;
 }
 
+void Loader::TftpServers(const toml::node& n, std::string_view what,
+                         BootAnswer* answer) {
+  // "10.0.0.5", "2001:db8::5", or one of each in an array.
+  auto one = [&](const toml::node& item) {
+    const std::string* s =
+        String(item, what, "\"10.0.0.5\" or \"2001:db8::5\"");
+    if (s == nullptr) return;
+    if (s->find(':') == std::string::npos) {
+      if (auto ip = Address(item, what)) answer->tftp_server = *ip;
+      return;
+    }
+    absl::StatusOr<Ipv6Address> ip = ParseIpv6(*s);
+    if (!ip.ok()) {
+      Error(item, absl::StrCat(Sv(what), ": ", ip.status().message()));
+      return;
+    }
+    answer->tftp_server6 = *ip;
+  };
+  if (const toml::array* list = n.as_array()) {
+    for (const toml::node& item : *list) one(item);
+  } else {
+    one(n);
+  }
+}
+
 std::optional<uint32_t> Loader::Address(const toml::node& n,
                                         std::string_view what) {
   const std::string* s = String(n, what, "\"10.0.0.5\"");
@@ -457,9 +485,7 @@ void Loader::LoadServer(const toml::node& n) {
   }
   if (const toml::node* v = t->get("tftp_server")) {
     server_tftp_at_ = v->source().begin;
-    if (auto ip = Address(*v, "[server] tftp_server")) {
-      policy_.defaults.tftp_server = *ip;
-    }
+    TftpServers(*v, "[server] tftp_server", &policy_.defaults);
   }
   if (const toml::node* v = t->get("broadcast")) {
     if (auto ip = Address(*v, "[server] broadcast")) {
@@ -796,7 +822,17 @@ void Loader::LoadAnswer(const toml::table& t, std::string_view owner,
                    String(*v, o + " http_url",
                           "\"http://10.0.0.5/boot.efi\" or "
                           "{ uefi-x64 = \"http://10.0.0.5/x64.efi\" }")) {
-      a->http_url = *s;
+      (UrlHasIpv6Host(*s) ? a->http_url6 : a->http_url) = *s;
+    }
+  }
+  if (const toml::node* v = t.get("http_url6")) {
+    if (v->is_table()) {
+      LoadByArch(*v, o + " http_url6", &a->http_urls6);
+    } else if (const std::string* s =
+                   String(*v, o + " http_url6",
+                          "\"http://[2001:db8::5]/boot.efi\" or "
+                          "{ uefi-x64 = \"http://[2001:db8::5]/x64.efi\" }")) {
+      a->http_url6 = *s;
     }
   }
   if (const toml::node* v = t.get("ipxe_script")) {
@@ -806,7 +842,7 @@ void Loader::LoadAnswer(const toml::table& t, std::string_view owner,
     }
   }
   if (const toml::node* v = t.get("tftp_server")) {
-    if (auto ip = Address(*v, o + " tftp_server")) a->tftp_server = *ip;
+    TftpServers(*v, o + " tftp_server", a);
   }
   if (const toml::node* v = t.get("reply_delay_ms")) {
     if (auto ms = Integer(*v, o + " reply_delay_ms", 0, 0xFFFFFFFF,

@@ -5,11 +5,13 @@
 #include <memory>
 #include <tuple>
 
+#include "absl/strings/str_cat.h"
 #include "capture/pcap_file.h"
 #include "engine/describe.h"
 #include "engine/reply.h"
 #include "engine/responder.h"
 #include "engine/status_macros.h"
+#include "tools/decision_log.h"
 
 namespace pxe {
 namespace {
@@ -58,6 +60,16 @@ absl::StatusOr<Counters> RunReplay(const DaemonConfig& config,
   bool logged = false;
   auto log = [&](const Decision& d) {
     logged = true;
+    if (d.request6 != nullptr) {
+      // DHCPv6: the decision log's own fields.
+      std::string line;
+      for (const log::Field& f : DecisionFields(d)) {
+        absl::StrAppend(&line, line.empty() ? "" : " ", std::string(f.key), "=",
+                        f.value);
+      }
+      std::fprintf(out, "#%zu DHCPv6 %s\n", index, line.c_str());
+      return;
+    }
     auto it = frame_of.find(KeyOf(d.request));
     const size_t n = it != frame_of.end() ? it->second : index;
     const std::string by =
@@ -81,6 +93,7 @@ absl::StatusOr<Counters> RunReplay(const DaemonConfig& config,
   Responder responder({{.name = "replay",
                         .mac = config.replay_mac,
                         .addresses = config.replay_addresses,
+                        .addresses6 = config.replay_addresses6,
                         .vlans = std::move(vlans)}},
                       options, &sink, log);
   responder.SetPolicy(&policy);

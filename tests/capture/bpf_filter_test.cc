@@ -327,5 +327,65 @@ TEST(BpfFilterTest, DhcpBehindATagInTheFramePasses) {
   EXPECT_FALSE(Accepts(program, BuildFrame(other)));
 }
 
+// DHCPv6: an IPv6/UDP frame (no extension header) from the client's
+// link-local address, OVMF's captured Solicit's message as payload.
+std::vector<uint8_t> Dhcp6Frame(const std::array<uint8_t, 16>& dst,
+                                uint16_t dport, uint8_t next_header = 17) {
+  std::vector<uint8_t> f = {
+      0x33, 0x33, 0x00, 0x01, 0x00, 0x02,  // ff02::1:2
+      0x52, 0x54, 0x00, 0x77, 0x00, 0x10, 0x86,        0xdd,
+      0x60, 0,    0,    0,    0,    16,   next_header, 255};
+  const std::array<uint8_t, 16> src = {
+      0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0x50, 0x54, 0, 0xff, 0xfe, 0x77, 0, 0x10};
+  f.insert(f.end(), src.begin(), src.end());
+  f.insert(f.end(), dst.begin(), dst.end());
+  const uint8_t udp[] = {0x02,
+                         0x22,
+                         static_cast<uint8_t>(dport >> 8),
+                         static_cast<uint8_t>(dport),
+                         0,
+                         16,
+                         0,
+                         0,
+                         1,
+                         0xff,
+                         0x1b,
+                         0xc2,
+                         0,
+                         8,
+                         0,
+                         2};  // Solicit
+  f.insert(f.end(), std::begin(udp), std::end(udp));
+  return f;
+}
+
+TEST(BpfFilterTest, Dhcp6ToAllAgentsOrOurAddressesPasses) {
+  const std::array<uint8_t, 16> all_dhcp = {0xff, 0x02, 0, 0, 0, 0, 0, 0,
+                                            0,    0,    0, 0, 0, 1, 0, 2};
+  const std::array<uint8_t, 16> ours = {0xfd, 0x77, 0, 0, 0, 0, 0, 0,
+                                        0,    0,    0, 0, 0, 0, 0, 2};
+  const std::array<uint8_t, 16> other = {0xfd, 0x77, 0, 0, 0, 0, 0, 0,
+                                         0,    0,    0, 0, 0, 0, 0, 9};
+  absl::StatusOr<BpfProgram> program = CompileFilter(DhcpFilterExpression(
+      std::vector<InterfaceAddress>{{.address = kOurs}},
+      std::vector<Ipv6InterfaceAddress>{{.address = ours}}));
+  ASSERT_TRUE(program.ok()) << program.status();
+  // Solicits (and Requests to a PXEv6 boot server that was named nowhere).
+  EXPECT_TRUE(Accepts(*program, Dhcp6Frame(all_dhcp, 547)));
+  EXPECT_TRUE(Accepts(*program, Dhcp6Frame(all_dhcp, 4011)));
+  // A PXEv6 Request to us on 4011, a relay's Relay-forward to us on 547.
+  EXPECT_TRUE(Accepts(*program, Dhcp6Frame(ours, 4011)));
+  EXPECT_TRUE(Accepts(*program, Dhcp6Frame(ours, 547)));
+  // Not ours: another host's 4011, a server's reply to a client on 546,
+  // UDP behind an extension header (hop-by-hop), other ports.
+  EXPECT_FALSE(Accepts(*program, Dhcp6Frame(other, 4011)));
+  EXPECT_FALSE(Accepts(*program, Dhcp6Frame(other, 547)));
+  EXPECT_FALSE(Accepts(*program, Dhcp6Frame(all_dhcp, 546)));
+  EXPECT_FALSE(Accepts(*program, Dhcp6Frame(all_dhcp, 547, /*next=*/0)));
+  EXPECT_FALSE(Accepts(*program, Dhcp6Frame(all_dhcp, 53)));
+  // DHCPv4 as before.
+  EXPECT_TRUE(Accepts(*program, BuildFrame(BiosIpxeDiscover())));
+}
+
 }  // namespace
 }  // namespace pxe

@@ -101,7 +101,10 @@ class Messages {
       mnl_attr_put(nlh, IFA_ADDRESS, 4, &peer);
       mnl_attr_put(nlh, IFA_LOCAL, 4, &local);
     } else {
-      const uint8_t v6[16] = {0xfe, 0x80};
+      uint8_t v6[16] = {0xfe, 0x80};
+      if (std::strchr(a.local, ':') != nullptr) {
+        inet_pton(AF_INET6, a.local, v6);
+      }
       mnl_attr_put(nlh, IFA_ADDRESS, 16, v6);
     }
     mnl_attr_put_u32(nlh, IFA_FLAGS, a.flags);
@@ -298,10 +301,50 @@ TEST(NetlinkParseTest, AddressesTakeTheLocalAddressAndTheSecondaryFlag) {
   EXPECT_TRUE(events[2].secondary);
 }
 
-TEST(NetlinkParseTest, Ipv6AddressesAreSkipped) {
+TEST(NetlinkParseTest, Ipv6AddressesAreParsedApart) {
   Messages m;
-  m.Add(Messages::Address{.family = AF_INET6});
-  EXPECT_THAT(Parse(m), IsEmpty());
+  m.Add(
+      Messages::Address{.family = AF_INET6, .local = "fd77::2", .prefix = 64});
+  const std::vector<NetlinkEvent> events = Parse(m);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].kind, NetlinkEvent::Kind::kAddress);
+  EXPECT_TRUE(events[0].ipv6);
+  EXPECT_EQ(events[0].ifindex, 2);
+  EXPECT_EQ(
+      events[0].address6.address,
+      (Ipv6Address{0xfd, 0x77, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2}));
+  EXPECT_EQ(events[0].address6.prefix_length, 64);
+  EXPECT_EQ(events[0].address.address, 0u);  // not an IPv4 one
+}
+
+// The IPv6 addresses DHCPv6 requests are answered from: kept beside the
+// IPv4 ones, removed when deleted or when duplicate address detection fails.
+TEST(LinkTableTest, Ipv6AddressesAreKeptApart) {
+  Messages m;
+  m.Add(Messages::Link{.index = 2, .name = "eth1"});
+  m.Add(Messages::Address{.local = "10.0.0.5", .prefix = 24});
+  m.Add(
+      Messages::Address{.family = AF_INET6, .local = "fe80::2", .prefix = 64});
+  m.Add(
+      Messages::Address{.family = AF_INET6, .local = "fd77::2", .prefix = 64});
+  m.Add(
+      Messages::Address{.family = AF_INET6, .local = "fd78::2", .prefix = 64});
+  m.Add(Messages::Address{.type = RTM_DELADDR,
+                          .family = AF_INET6,
+                          .local = "fd77::2",
+                          .prefix = 64});
+  m.Add(Messages::Address{.family = AF_INET6,
+                          .local = "fd78::2",
+                          .prefix = 64,
+                          .flags = IFA_F_DADFAILED});
+  m.Add(Messages::Link{.index = 2, .name = "eth1", .flags = 0});
+  LinkTable table = TableOf(m);
+  ASSERT_TRUE(table.Find("eth1").has_value());
+  EXPECT_THAT(AddressesOf(table, "eth1"), ElementsAre("10.0.0.5/24"));
+  const std::vector<Ipv6InterfaceAddress> v6 = table.Find("eth1")->addresses6;
+  ASSERT_EQ(v6.size(), 1u);
+  EXPECT_TRUE(v6[0].link_local());
+  EXPECT_EQ(v6[0].address[15], 2);
 }
 
 TEST(NetlinkParseTest, KernelErrorsAreReturnedAndAcknowledgementsAreNot) {

@@ -26,6 +26,7 @@
 #include "capture/pcap_file.h"
 #include "engine/policy_snapshot.h"
 #include "engine/reply.h"
+#include "engine/reply6.h"
 #include "engine/responder.h"
 #include "gtest/gtest.h"
 #include "tests/testing/allocation_counter.h"
@@ -371,6 +372,66 @@ TEST_F(NoAllocationTest, ResponderWholePerFrameWork) {
   EXPECT_EQ(responder.counters().received() - warm_received,
             300 * frames.size());
   EXPECT_EQ(responder.held(), 0u);
+}
+
+// The DHCPv6 path: OVMF's captured PXEv6 and HTTPv6 Solicits answered, a
+// cut and a corrupted one dropped, through Respond6() and the Responder.
+TEST_F(NoAllocationTest, Dhcp6Path) {
+  BootPolicy policy = policy_->policy();
+  policy.defaults.http_url6 = "http://[fd77::2]/boot/efi64/ipxe-long-name.efi";
+  absl::StatusOr<std::unique_ptr<const PolicySnapshot>> compiled =
+      PolicySnapshot::Compile(std::move(policy));
+  ASSERT_TRUE(compiled.ok()) << compiled.status();
+  const std::string file = "ovmf-uefi-pxev6-httpv4-httpv6-solicits.pcap";
+  std::vector<Frame> frames = {
+      {"pxev6-solicit", LoadFrame(file, 5), DropReason::kNone},
+      {"httpv6-solicit", LoadFrame(file, 13), DropReason::kNone}};
+  std::vector<uint8_t> cut = frames[0].bytes;
+  cut.resize(100);
+  frames.push_back({"cut", cut, DropReason::kBadIpv6Header});
+  std::vector<uint8_t> corrupt = frames[0].bytes;
+  corrupt[corrupt.size() - 3] ^= 0x5A;
+  frames.push_back({"corrupt", corrupt, DropReason::kBadUdpChecksum});
+  const std::vector<Ipv6InterfaceAddress> addresses = {
+      {{0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2}, 64},
+      {{0xfd, 0x77, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2}, 64}};
+  const ServerContext6 context{.mac = kServerMac, .addresses = addresses};
+  auto request = std::make_unique<Request6>();
+  std::vector<uint8_t> out(kMaxReplyFrameSize);
+  std::vector<DropReason> results;
+  results.reserve(100 * frames.size());
+  CountingSink sink;
+  Responder responder(
+      {{.name = "eth0",
+        .ifindex = 2,
+        .mac = kServerMac,
+        .addresses = {InterfaceAddress{kServer, 24}},
+        .addresses6 = addresses}},
+      ResponderOptions{.client_burst = 1000, .client_per_minute = 60000},
+      &sink);
+  responder.SetPolicy(compiled->get());
+  uint64_t now_ns = 1'000'000'000;
+
+  AllocationCounter counter;
+  for (int round = 0; round < 100; ++round) {
+    now_ns += 100'000'000;  // past the duplicate window
+    for (const Frame& f : frames) {
+      size_t size = 0;
+      results.push_back(Respond6(f.bytes, RxMeta{}, **compiled, context,
+                                 request.get(), out, &size));
+      responder.HandleFrame(0, f.bytes, RxMeta{}, now_ns);
+    }
+  }
+  counter.Stop();
+
+  EXPECT_EQ(counter.allocations(), 0u) << "the DHCPv6 path allocated";
+  EXPECT_EQ(counter.deallocations(), 0u) << "the DHCPv6 path freed memory";
+  for (size_t i = 0; i < results.size(); ++i) {
+    EXPECT_EQ(results[i], frames[i % frames.size()].expected)
+        << frames[i % frames.size()].name;
+  }
+  EXPECT_EQ(sink.committed(), 200u);
+  EXPECT_EQ(responder.counters().answered(), 200u);
 }
 
 }  // namespace

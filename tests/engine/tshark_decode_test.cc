@@ -8,12 +8,17 @@
 #include <array>
 #include <cstdlib>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "capture/pcap_file.h"
 #include "engine/reply.h"
+#include "engine/reply6.h"
 #include "gtest/gtest.h"
 #include "tests/testing/cannot_run.h"
 #include "tests/testing/command.h"
@@ -281,6 +286,90 @@ TEST(TsharkDecodeTest, BrokenRepliesAreNamedByFrameAndField) {
                           "'0.0.0.0'"),
             std::string::npos)
       << r.output;
+}
+
+// DHCPv6: the Advertises to OVMF's captured PXEv6 and HTTPv6 Solicits, the
+// Reply to a PXEv6 Request on 4011 and a Relay-reply, decoded by Wireshark's
+// DHCPv6 dissector with UDP checksums verified: the message type, the
+// options in order (no IA_NA 3, IA_TA 4 or IA_PD 25), the checksum good and
+// nothing malformed.
+TEST(TsharkDecodeTest, Dhcp6RepliesDecode) {
+  if (testing::RunCommand("command -v tshark").exit_code != 0) {
+    PXE_CANNOT_RUN("tshark is not installed (tools/install-deps.sh --all)");
+  }
+  auto read_frames = [](const std::string& path) {
+    std::vector<std::vector<uint8_t>> frames;
+    auto source = PcapFileSource::Open(path);
+    if (!source.ok()) return frames;
+    std::vector<RxFrame> batch(64);
+    absl::StatusOr<size_t> n = (*source)->Receive(batch, 0);
+    for (size_t i = 0; n.ok() && i < *n; ++i) {
+      frames.emplace_back(batch[i].data.begin(), batch[i].data.end());
+    }
+    return frames;
+  };
+  const auto captured =
+      read_frames(std::string(PXE_TEST_DATA_DIR) +
+                  "/ovmf-uefi-pxev6-httpv4-httpv6-solicits.pcap");
+  ASSERT_EQ(captured.size(), 16u);
+  std::vector<std::vector<uint8_t>> requests = {captured[4], captured[12]};
+  for (const char* name :
+       {"variant6-request-4011", "variant6-relay-forward-solicit"}) {
+    testing::CommandResult hex = testing::RunCommand(
+        "od -An -v -tx1 " +
+        Quote(std::string(PXE_TEST_DATA_DIR) + "/../fuzz/corpus/" + name));
+    ASSERT_EQ(hex.exit_code, 0);
+    std::vector<uint8_t> frame;
+    std::istringstream in(hex.output);
+    unsigned byte;
+    while (in >> std::hex >> byte) frame.push_back(static_cast<uint8_t>(byte));
+    requests.push_back(frame);
+  }
+  BootPolicy policy = Nbp();
+  policy.defaults.http_url6 = "http://[fd77::2]/boot/bootx64.efi";
+  const std::array<Ipv6InterfaceAddress, 2> addresses = {
+      Ipv6InterfaceAddress{
+          {0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2}, 64},
+      Ipv6InterfaceAddress{
+          {0xfd, 0x77, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2}, 64}};
+  const ServerContext6 context{.mac = {0x02, 0, 0, 0, 0, 0x02},
+                               .addresses = addresses};
+  testing::TempFile pcap("");
+  {
+    absl::StatusOr<std::unique_ptr<PcapFileSink>> sink =
+        PcapFileSink::Create(pcap.path());
+    ASSERT_TRUE(sink.ok()) << sink.status();
+    for (const auto& frame : requests) {
+      auto request = std::make_unique<Request6>();
+      std::span<uint8_t> slot = (*sink)->NextSlot();
+      size_t size = 0;
+      const DropReason d = Respond6(frame, RxMeta{}, testing::Compiled(policy),
+                                    context, request.get(), slot, &size);
+      ASSERT_EQ(d, DropReason::kNone) << DropReasonName(d);
+      (*sink)->Commit(size);
+    }
+    ASSERT_TRUE((*sink)->Flush().ok());
+  }
+  const testing::CommandResult r = testing::RunCommand(
+      "tshark -r " + Quote(pcap.path()) +
+      " -o udp.check_checksum:TRUE -d udp.port==4011,dhcpv6"
+      " -T fields -E separator='|'"
+      " -e dhcpv6.msgtype -e dhcpv6.option.type -e udp.checksum.status"
+      " -e _ws.malformed -e _ws.expert.message 2>/dev/null");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  // tshark's note on running as root is no decoding.
+  std::string decoded;
+  for (absl::string_view line : absl::StrSplit(r.output, '\n')) {
+    if (line.empty() || absl::StartsWith(line, "Running as user")) continue;
+    absl::StrAppend(&decoded, line, "\n");
+  }
+  // Checksum status 1: good. A Relay-reply (13) shows its options (18, 9)
+  // and then the Advertise's.
+  EXPECT_EQ(decoded,
+            "2|1,2,16,59|1||\n"
+            "2|1,2,16,59|1||\n"
+            "7|1,2,16,59|1||\n"
+            "13,2|18,9,1,2,16,59|1||\n");
 }
 
 }  // namespace

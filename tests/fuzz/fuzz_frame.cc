@@ -14,11 +14,21 @@
 //    HTTPClient, as read here by an independent option walker;
 //  - every DropReason is a declared one.
 //
+// The same frame also goes through the DHCPv6 path (pxe::Respond6()), whose
+// replies must parse back with a valid IPv6 UDP checksum, be an Advertise
+// (to a Solicit) or a Reply, bare or in a Relay-reply to a relayed request,
+// with the request's transaction id and client ID, our server ID, no IA of
+// any kind (a proxy never hands out addresses), from one of our addresses
+// back to the request's source; and answer only clients whose option 16,
+// read here by an independent walker, says PXEClient or HTTPClient under
+// enterprise 343.
+//
 // Each input runs twice: once with the UDP checksum to verify, and once with
 // it marked not ready (TP_STATUS_CSUMNOTREADY), so that inputs with a wrong
 // checksum (nearly all mutations) still reach the BOOTP and option parsers.
 // The two runs use different configurations (see MakePolicy()) and the
 // second reuses the first run's Request, as a worker does.
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -31,8 +41,10 @@
 #include <string_view>
 
 #include "engine/bootp.h"
+#include "engine/dhcp6.h"
 #include "engine/dhcp_options.h"
 #include "engine/reply.h"
+#include "engine/reply6.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace pxe {
@@ -109,6 +121,7 @@ const PolicySnapshot& MakePolicy(bool direct) {
   p.defaults.http_urls[static_cast<size_t>(ArchClass::kUefiArm64)] =
       "http://10.77.0.2/boot/" + std::string(200, 'a') + "/grubaa64.efi";
   p.defaults.ipxe_script = "http://10.77.0.2/boot/script.ipxe";
+  p.defaults.http_url6 = "http://[fd77::2]:8080/boot/ipxe.efi";
   p.relay_servers.push_back(
       {.relay_subnet = {.network = MakeIpv4(10, 9, 0, 0), .prefix_length = 16},
        .server = kServer});
@@ -116,6 +129,8 @@ const PolicySnapshot& MakePolicy(bool direct) {
     p.uefi_offer_style = UefiOfferStyle::kDirect;
     p.defaults.tftp_server = MakeIpv4(10, 77, 0, 9);
     p.listen_address = kSecondServer;
+    p.defaults.tftp_server6 = {0xfd, 0x77, 0, 0, 0, 0, 0, 0,
+                               0,    0,    0, 0, 0, 0, 0, 9};
   }
   auto snapshot = PolicySnapshot::Compile(std::move(p));
   if (!snapshot.ok()) std::abort();
@@ -129,6 +144,12 @@ struct Setup {
   const PolicySnapshot& not_ready_policy = MakePolicy(true);
   std::array<InterfaceAddress, 2> addresses = {
       InterfaceAddress{kServer, 24}, InterfaceAddress{kSecondServer, 24}};
+  // fe80::2 and fd77::2/64; the second run has only the link-local one.
+  std::array<Ipv6InterfaceAddress, 2> addresses6 = {
+      Ipv6InterfaceAddress{
+          {0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2}, 64},
+      Ipv6InterfaceAddress{
+          {0xfd, 0x77, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2}, 64}};
 };
 
 const Setup& GetSetup() {
@@ -172,6 +193,128 @@ void RunOnce(std::span<const uint8_t> frame, UdpChecksumStatus checksum,
   CheckReply(*request, {out.data(), size});
 }
 
+// The DHCPv6 client message in a UDP payload, unwrapping one Relay-forward
+// with its own walk (not the engine's cursor); empty if there is none.
+std::span<const uint8_t> ClientMessage6(std::span<const uint8_t> payload) {
+  if (payload.empty() || payload[0] != 12) return payload;
+  if (payload.size() < 34) return {};
+  size_t i = 34;
+  while (payload.size() - i >= 4) {
+    const size_t code = size_t{payload[i]} << 8 | payload[i + 1];
+    const size_t length = size_t{payload[i + 2]} << 8 | payload[i + 3];
+    if (payload.size() - i - 4 < length) return {};
+    if (code == 9) return payload.subspan(i + 4, length);
+    i += 4 + length;
+  }
+  return {};
+}
+
+// Calls `f(code, value)` for each option after `header` bytes; false if an
+// option runs past the end.
+template <typename F>
+bool WalkOptions6(std::span<const uint8_t> message, size_t header, F f) {
+  if (message.size() < header) return false;
+  size_t i = header;
+  while (i < message.size()) {
+    if (message.size() - i < 4) return false;
+    const uint16_t code =
+        static_cast<uint16_t>(message[i] << 8 | message[i + 1]);
+    const size_t length = size_t{message[i + 2]} << 8 | message[i + 3];
+    if (message.size() - i - 4 < length) return false;
+    f(code, message.subspan(i + 4, length));
+    i += 4 + length;
+  }
+  return true;
+}
+
+// Whether the client's message carries option 16 of enterprise 343 whose
+// first class data starts with PXEClient or HTTPClient.
+bool HasBootVendorClass6(std::span<const uint8_t> message) {
+  bool boot = false;
+  WalkOptions6(message, 4, [&](uint16_t code, std::span<const uint8_t> v) {
+    if (code != 16 || v.size() < 6) return;
+    if (v[0] != 0 || v[1] != 0 || v[2] != 0x01 || v[3] != 0x57) return;
+    const size_t length = size_t{v[4]} << 8 | v[5];
+    if (v.size() - 6 < length) return;
+    if (IsBootClass(v.subspan(6, length))) boot = true;
+  });
+  return boot;
+}
+
+void RunOnce6(std::span<const uint8_t> frame, UdpChecksumStatus checksum,
+              const PolicySnapshot& policy,
+              std::span<const Ipv6InterfaceAddress> addresses,
+              Request6* request) {
+  const ServerContext6 context{.mac = kServerMac, .addresses = addresses};
+  const RxMeta meta{.udp_checksum = checksum};
+  std::array<uint8_t, kMaxReplyFrameSize> out;
+  out.fill(0xA5);
+  size_t size = 0;
+  const DropReason d =
+      Respond6(frame, meta, policy, context, request, out, &size);
+  PXE_FUZZ_CHECK(static_cast<size_t>(d) < kDropReasonCount);
+  if (d != DropReason::kNone) {
+    PXE_FUZZ_CHECK(size == 0);
+    return;
+  }
+  PXE_FUZZ_CHECK(size > 0 && size <= out.size());
+  const std::span<const uint8_t> asked = ClientMessage6(request->frame.payload);
+  PXE_FUZZ_CHECK(HasBootVendorClass6(asked));
+
+  FrameView6 reply;
+  PXE_FUZZ_CHECK(ParseFrame6({out.data(), size}, RxMeta{}, &reply) ==
+                 DropReason::kNone);
+  PXE_FUZZ_CHECK(reply.eth_src == kServerMac);
+  PXE_FUZZ_CHECK(reply.eth_dst == request->frame.eth_src);
+  PXE_FUZZ_CHECK(reply.ip_dst == request->frame.ip_src);
+  PXE_FUZZ_CHECK(std::any_of(addresses.begin(), addresses.end(),
+                             [&](const Ipv6InterfaceAddress& a) {
+                               return a.address == reply.ip_src;
+                             }));
+  PXE_FUZZ_CHECK(reply.has_vlan == request->frame.has_vlan);
+  std::span<const uint8_t> message = reply.payload;
+  if (request->relayed) {
+    PXE_FUZZ_CHECK(!message.empty() && message[0] == 13);
+    PXE_FUZZ_CHECK(reply.udp_src == 547 && reply.udp_dst == 547);
+    std::span<const uint8_t> inner;
+    PXE_FUZZ_CHECK(WalkOptions6(reply.payload, 34,
+                                [&](uint16_t code, std::span<const uint8_t> v) {
+                                  if (code == 9) inner = v;
+                                }));
+    message = inner;
+  }
+  PXE_FUZZ_CHECK(message.size() >= 4);
+  const bool advertise = message[0] == 2;
+  PXE_FUZZ_CHECK(advertise || message[0] == 7);
+  PXE_FUZZ_CHECK(advertise == (asked[0] == 1));  // Advertise iff Solicit
+  if (!request->relayed) {
+    if (request->frame.udp_dst == kPxeServerPort) {
+      PXE_FUZZ_CHECK(reply.udp_src == kPxeServerPort &&
+                     reply.udp_dst == request->frame.udp_src);
+    } else {
+      PXE_FUZZ_CHECK(reply.udp_src == 547 && reply.udp_dst == 546);
+    }
+  }
+  PXE_FUZZ_CHECK(
+      std::equal(message.begin() + 1, message.begin() + 4, asked.begin() + 1));
+  const ServerDuid duid = MakeServerDuid(kServerMac);
+  bool client_id = false, server_id = false, url = false;
+  PXE_FUZZ_CHECK(
+      WalkOptions6(message, 4, [&](uint16_t code, std::span<const uint8_t> v) {
+        // Never an address, a temporary address or a prefix.
+        PXE_FUZZ_CHECK(code != 3 && code != 4 && code != 25);
+        if (code == 1) {
+          client_id = std::equal(v.begin(), v.end(), request->client_id.begin(),
+                                 request->client_id.end());
+        }
+        if (code == 2) {
+          server_id = std::equal(v.begin(), v.end(), duid.begin(), duid.end());
+        }
+        if (code == 59) url = !v.empty();
+      }));
+  PXE_FUZZ_CHECK(client_id && server_id && url);
+}
+
 }  // namespace
 }  // namespace pxe
 
@@ -187,5 +330,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   pxe::RunOnce(frame, UdpChecksumStatus::kNotReady, setup.not_ready_policy,
                /*offered_address=*/pxe::MakeIpv4(192, 168, 5, 77),
                request.get());
+  auto request6 = std::make_unique<pxe::Request6>();
+  pxe::RunOnce6(frame, UdpChecksumStatus::kUnknown, setup.verify_policy,
+                setup.addresses6, request6.get());
+  pxe::RunOnce6(frame, UdpChecksumStatus::kNotReady, setup.not_ready_policy,
+                std::span(setup.addresses6).first(1), request6.get());
   return 0;
 }

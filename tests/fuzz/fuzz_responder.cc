@@ -43,6 +43,9 @@
 //    network's addresses, or from policy A's relay server for a relayed
 //    request;
 //  - every commit is logged as answered and counted, and nothing else is;
+//  - a DHCPv6 reply parses back with a valid IPv6 UDP checksum, from the port's
+//  MAC and one of the IPv6 addresses of
+//    the network it answers on, and carries no IA of any kind;
 //  - a client an ignore rule matches is never answered; a reply a rule
 //    delays is not sent before the delay has passed since the request came
 //    (checked when no policy swap came in between);
@@ -67,6 +70,7 @@
 #include <vector>
 
 #include "engine/boot_policy.h"
+#include "engine/dhcp6.h"
 #include "engine/policy_snapshot.h"
 #include "engine/reply.h"
 #include "engine/request.h"
@@ -78,6 +82,11 @@ namespace {
 
 constexpr uint32_t kRelayServer = MakeIpv4(10, 77, 0, 2);
 constexpr uint32_t kListenB = MakeIpv4(10, 77, 0, 2);
+// fe80::2 and fd77::2: the IPv6 addresses DHCPv6 requests are answered from.
+constexpr Ipv6Address kLinkLocal6 = {0xfe, 0x80, 0, 0, 0, 0, 0, 0,
+                                     0,    0,    0, 0, 0, 0, 0, 2};
+constexpr Ipv6Address kGlobal6 = {0xfd, 0x77, 0, 0, 0, 0, 0, 0,
+                                  0,    0,    0, 0, 0, 0, 0, 2};
 
 // The tag a frame record with bit 4 says the kernel stripped.
 struct StrippedTag {
@@ -111,13 +120,17 @@ std::vector<ResponderPort> Ports() {
        .ifindex = 2,
        .mac = {0x02, 0, 0, 0, 0, 0x02},
        .addresses = {{MakeIpv4(10, 77, 0, 2), 24}},
-       .vlans = {{.vlan = 5, .addresses = {{MakeIpv4(10, 5, 0, 2), 24}}},
+       .addresses6 = {{kLinkLocal6, 64}, {kGlobal6, 64}},
+       .vlans = {{.vlan = 5,
+                  .addresses = {{MakeIpv4(10, 5, 0, 2), 24}},
+                  .addresses6 = {{kLinkLocal6, 64}}},
                  {.vlan = 7, .addresses = {{MakeIpv4(10, 7, 0, 2), 24}}}}},
       {.name = "eth1",
        .ifindex = 3,
        .mac = {0x02, 0, 0, 0, 0, 0x03},
        .addresses = {{MakeIpv4(192, 168, 5, 1), 24},
                      {MakeIpv4(10, 77, 0, 3), 24}},
+       .addresses6 = {{kGlobal6, 64}},
        .vlans = {{.vlan = 5,
                   .addresses = {{MakeIpv4(172, 16, 5, 1), 24},
                                 {MakeIpv4(10, 5, 0, 3), 24}}}}},
@@ -300,6 +313,10 @@ class Harness : public ReplySink {
       : ports_(Ports()),
         responder_(Ports(), kOptions, this,
                    [this](const Decision& d) {
+                     if (d.request6 != nullptr) {
+                       OnLog6(d);
+                       return;
+                     }
                      OnLog(d.request, d.reply, d.reason,
                            d.answer != nullptr ? d.answer->rule_name : "");
                    }),
@@ -319,6 +336,10 @@ class Harness : public ReplySink {
     return slot_;
   }
   void Commit(size_t port, size_t size, const RxMeta&) override;
+  // The DHCPv6 reply in `frame`, committed on `port`.
+  void CheckReply6(size_t port, std::span<const uint8_t> frame);
+  // A DHCPv6 decision: an answer is the last commit, and nothing else is.
+  void OnLog6(const Decision& d);
 
  private:
   struct Arrival {
@@ -351,6 +372,9 @@ class Harness : public ReplySink {
   std::span<const uint8_t> committed_;
   std::unique_ptr<fuzz::ParsedReply> committed_reply_;
   uint64_t commits_ = 0;
+  uint64_t commits6_ = 0;  // DHCPv6 replies
+  uint64_t logged_answers6_ = 0;
+  std::span<const uint8_t> committed6_;  // until the log reports it
   uint64_t logged_answers_ = 0;
   uint64_t log_calls_ = 0;
 };
@@ -360,6 +384,14 @@ void Harness::Commit(size_t port, size_t size, const RxMeta&) {
   PXE_FUZZ_CHECK(committed_.empty());  // the previous one was logged
   PXE_FUZZ_CHECK(size > 0 && size <= slot_.size());
   slot_port_ = SIZE_MAX;
+  const size_t l2 = LoadBe16(slot_.data() + 12) == kEtherTypeVlan ? 18 : 14;
+  if (size >= l2 && LoadBe16(slot_.data() + l2 - 2) == kEtherTypeIpv6) {
+    ++commits6_;
+    PXE_FUZZ_CHECK(committed6_.empty());  // the previous one was logged
+    committed6_ = {slot_.data(), size};
+    CheckReply6(port, committed6_);
+    return;
+  }
   ++commits_;
   committed_port_ = port;
   committed_ = {slot_.data(), size};
@@ -388,6 +420,64 @@ void Harness::Commit(size_t port, size_t size, const RxMeta&) {
   }
   PXE_FUZZ_CHECK(ours);
   PXE_FUZZ_CHECK(back.server_id == from);
+}
+
+void Harness::CheckReply6(size_t port, std::span<const uint8_t> frame) {
+  FrameView6 back;
+  PXE_FUZZ_CHECK(ParseFrame6(frame, RxMeta{}, &back) == DropReason::kNone);
+  PXE_FUZZ_CHECK(back.eth_src == ports_[port].mac);
+  // From an address of the network it answers on: the port's, or (tagged)
+  // its VLAN's.
+  const std::vector<Ipv6InterfaceAddress>* network = &ports_[port].addresses6;
+  if (back.has_vlan && back.vlan_id() != 0) {
+    network = nullptr;
+    for (const VlanAddresses& v : ports_[port].vlans) {
+      if (v.vlan == back.vlan_id()) network = &v.addresses6;
+    }
+  }
+  PXE_FUZZ_CHECK(network != nullptr);
+  PXE_FUZZ_CHECK(std::any_of(
+      network->begin(), network->end(),
+      [&](const Ipv6InterfaceAddress& a) { return a.address == back.ip_src; }));
+  std::span<const uint8_t> message = back.payload;
+  PXE_FUZZ_CHECK(message.size() >= 4);
+  if (message[0] == 13) {  // Relay-reply: the message in option 9
+    PXE_FUZZ_CHECK(message.size() >= 34);
+    dhcp6::OptionCursor relay(message.subspan(34));
+    uint16_t code;
+    std::span<const uint8_t> value, inner;
+    while (relay.Next(&code, &value)) {
+      if (code == dhcp6::kRelayMessage) inner = value;
+    }
+    PXE_FUZZ_CHECK(!relay.failed());
+    message = inner;
+    PXE_FUZZ_CHECK(message.size() >= 4);
+  }
+  PXE_FUZZ_CHECK(message[0] == 2 || message[0] == 7);
+  dhcp6::OptionCursor options(message.subspan(4));
+  uint16_t code;
+  std::span<const uint8_t> value;
+  while (options.Next(&code, &value)) {
+    PXE_FUZZ_CHECK(code != dhcp6::kIaNa && code != dhcp6::kIaTa &&
+                   code != dhcp6::kIaPd);
+  }
+  PXE_FUZZ_CHECK(!options.failed());
+}
+
+void Harness::OnLog6(const Decision& d) {
+  ++log_calls_;
+  PXE_FUZZ_CHECK(static_cast<size_t>(d.reason) < kDropReasonCount);
+  if (d.reason != DropReason::kNone) {
+    PXE_FUZZ_CHECK(d.reply.empty());
+    return;
+  }
+  ++logged_answers6_;
+  PXE_FUZZ_CHECK(!committed6_.empty());
+  PXE_FUZZ_CHECK(d.reply.data() == committed6_.data() &&
+                 d.reply.size() == committed6_.size());
+  committed6_ = {};
+  PXE_FUZZ_CHECK(d.request6->kind != ClientKind::kNotBooting);
+  PXE_FUZZ_CHECK(d.answer != nullptr && !d.answer->ignore);
 }
 
 void Harness::OnLog(const Request& request, std::span<const uint8_t> reply,
@@ -485,7 +575,9 @@ void Harness::CheckInvariants() const {
   if (held != 0) PXE_FUZZ_CHECK(next <= now_ns_ + HoldQueue::kMaxHoldNs);
   PXE_FUZZ_CHECK(committed_.empty());  // every commit was logged
   PXE_FUZZ_CHECK(commits_ == logged_answers_);
-  PXE_FUZZ_CHECK(responder_.counters().answered() == commits_);
+  PXE_FUZZ_CHECK(responder_.counters().answered() == commits_ + commits6_);
+  PXE_FUZZ_CHECK(committed6_.empty());  // every DHCPv6 commit was logged
+  PXE_FUZZ_CHECK(commits6_ == logged_answers6_);
 }
 
 void Harness::Run(std::span<const uint8_t> in) {

@@ -7,7 +7,10 @@ relayed DISCOVER (giaddr, option 82), options moved into `file` and `sname`
 through option 52, option 60 split in two (RFC 3396), an HTTP-boot client, a
 4011 REQUEST carrying a boot item (43.71), a boot-server REQUEST for a menu
 item broadcast to 67, an unknown architecture, and a
-frame without UDP checksum. Lengths and checksums are recomputed so the
+frame without UDP checksum; and for DHCPv6, OVMF's PXEv6 Request to
+[fd77::2]:4011 with our server ID (a DUID-LL of 02:00:00:00:00:02), the same
+to ff02::1:2:4011, a relayed Solicit (Relay-forward with an Interface-ID),
+a tagged Solicit and an Information-request. Lengths and checksums are recomputed so the
 variants also pass the verifying run. Standard library only; run it again
 after adding a capture:
 
@@ -118,6 +121,64 @@ def write(name, data):
         f.write(data)
 
 
+def options6(body):
+    """A DHCPv6 option area as a list of [code, value]."""
+    out, i = [], 0
+    while i + 4 <= len(body):
+        code, length = struct.unpack("!HH", body[i:i + 4])
+        out.append([code, body[i + 4:i + 4 + length]])
+        i += 4 + length
+    return out
+
+
+def message6(msg_type, xid, options):
+    return bytes([msg_type]) + xid + b"".join(
+        struct.pack("!HH", c, len(v)) + v for c, v in options)
+
+
+def frame6(message, src, dst, sport, dport, src_mac, dst_mac, vlan=None):
+    """Ethernet/IPv6/UDP around a DHCPv6 message, checksum computed."""
+    udp_length = 8 + len(message)
+    pseudo = src + dst + struct.pack("!IxxxB", udp_length, 17)
+    udp = struct.pack("!HHHH", sport, dport, udp_length, 0) + message
+    c = checksum(pseudo + udp) or 0xFFFF
+    udp = udp[:6] + struct.pack("!H", c) + udp[8:]
+    ip = struct.pack("!IHBB", 6 << 28, udp_length, 17, 255) + src + dst
+    eth = dst_mac + src_mac
+    if vlan is not None:
+        eth += struct.pack("!HH", 0x8100, vlan)
+    return eth + b"\x86\xdd" + ip + udp
+
+
+def v6_variants(solicit):
+    client_mac, server_mac = solicit[6:12], bytes([2, 0, 0, 0, 0, 2])
+    client_ll, all_dhcp = solicit[22:38], solicit[38:54]
+    ours = bytes.fromhex("fd770000000000000000000000000002")
+    client = bytes.fromhex("fd770000000000000000000000000100")
+    relay = bytes.fromhex("fd770000000000000000000000000001")
+    message = solicit[62:]
+    xid, options = message[1:4], options6(message[4:])
+    duid = bytes([0, 3, 0, 1]) + server_mac
+    request = message6(3, xid, [[2, duid]] +
+                       [o for o in options if o[0] not in (3, 4)])
+    write("variant6-request-4011", frame6(
+        request, client, ours, 4011, 4011, client_mac, server_mac))
+    write("variant6-request-4011-multicast", frame6(
+        request, client_ll, all_dhcp, 4011, 4011, client_mac, solicit[0:6]))
+    forward = (bytes([12, 0]) + bytes.fromhex("fd99" + "00" * 13 + "01") +
+               client_ll + struct.pack("!HH", 18, 4) + b"ge-7" +
+               struct.pack("!HH", 9, len(message)) + message)
+    write("variant6-relay-forward-solicit", frame6(
+        forward, relay, ours, 547, 547, bytes([2, 0, 0, 0, 0, 1]),
+        server_mac))
+    write("variant6-vlan-solicit", frame6(
+        message, client_ll, all_dhcp, 546, 547, client_mac, solicit[0:6],
+        vlan=(6 << 13) | 5))
+    inform = message6(11, xid, [o for o in options if o[0] != 3])
+    write("variant6-information-request", frame6(
+        inform, client_ll, all_dhcp, 546, 547, client_mac, solicit[0:6]))
+
+
 def main():
     os.makedirs(CORPUS, exist_ok=True)
     captures = {}
@@ -201,6 +262,9 @@ def main():
     f = Frame(bios[5])  # 4011 INFORM from iPXE
     f.set_option(53, b"\x08")
     write("variant-inform-bios-4011", f.build())
+
+    v6 = captures["ovmf-uefi-pxev6-httpv4-httpv6-solicits"]
+    v6_variants([raw for raw in v6 if raw[12:14] == b"\x86\xdd"][0])
     return 0
 
 

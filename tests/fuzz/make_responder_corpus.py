@@ -108,6 +108,21 @@ def main():
                          ("uefi4011", uefi4011)):
         write("replay-%s-port0" % name, replay(frames, 0))
         write("replay-%s-port1" % name, replay(frames, 1))
+    # OVMF's PXEv6 and HTTPv6 Solicits on either port (port 1 has no
+    # link-local address: no Advertise there), a bridge's copy, and the
+    # 4011 Request and relayed Solicit variants of fuzz_frame's corpus.
+    v6 = [raw for raw in make_corpus.read_pcap(os.path.join(
+        data, "ovmf-uefi-pxev6-httpv4-httpv6-solicits.pcap"))
+        if raw[12:14] == b"\x86\xdd"]
+    seeds = os.path.join(HERE, "corpus")
+    extra = []
+    for name in ("variant6-request-4011", "variant6-relay-forward-solicit",
+                 "variant6-vlan-solicit", "variant6-information-request"):
+        with open(os.path.join(seeds, name), "rb") as f:
+            extra.append(f.read())
+    write("dhcp6-solicits",
+          replay(v6, 0, gap_ms=1000) + repeat(0) + replay(v6[:2], 1) +
+          replay(extra, 0, gap_ms=100))
     # Rebuilt with correct UDP checksums (the captures' replies carry
     # offloaded, partial ones), for the verifying path.
     write("replay-bios-port1-verified",

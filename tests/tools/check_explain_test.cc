@@ -105,6 +105,24 @@ TEST_F(CheckExplainTest, CheckConfigShowsFlagsOverTheFile) {
                               HasSubstr("bios            file \"other.0\"")));
 }
 
+// IPv6: the TFTP server for PXEv6 clients and the HTTPv6 URL per
+// architecture, as -t and --http-url give them.
+TEST_F(CheckExplainTest, CheckConfigShowsIpv6TftpServerAndUrl) {
+  const RunResult r = RunPdhcp(
+      "--check-config -t 10.7.7.7 -t 2001:db8::5 --http-url "
+      "'http://[2001:db8::5]/boot/x64.efi' pxelinux.0");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output,
+              AllOf(HasSubstr("tftp_server     10.7.7.7"),
+                    HasSubstr("tftp_server6    2001:db8::5"),
+                    HasSubstr("uefi-x64        file \"pxelinux.0\", http over "
+                              "IPv6 \"http://[2001:db8::5]/boot/x64.efi\"")))
+      << r.output;
+  // Without one: the answering address.
+  EXPECT_THAT(RunPdhcp("--check-config pxelinux.0").output,
+              HasSubstr("tftp_server6    the answering address"));
+}
+
 TEST_F(CheckExplainTest, CheckConfigShowsLoggingUserAndALoggedRule) {
   RunResult r = Pdhcp("--check-config");
   EXPECT_EQ(r.exit_code, 0) << r.output;

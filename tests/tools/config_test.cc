@@ -319,6 +319,63 @@ TEST(ParseCommandLineTest, ReplayAddressErrors) {
               HasSubstr("10.0.0.2/40"));
 }
 
+// IPv6 (DHCPv6 clients): -t once per family, --http-url with an IPv6
+// literal host for HTTPv6 clients, --replay-address with an IPv6 prefix.
+TEST(ParseCommandLineTest, TftpServerOncePerFamily) {
+  absl::StatusOr<DaemonConfig> config =
+      Parse({"-t", "10.0.0.5", "-t", "2001:db8::5", "a.0"});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->policy.defaults.tftp_server, 0x0A000005u);
+  EXPECT_EQ(config->policy.defaults.tftp_server6,
+            (Ipv6Address{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                         0, 5}));
+  EXPECT_THAT(ErrorOf({"-t", "2001:db8::zz", "a.0"}),
+              HasSubstr("\"2001:db8::zz\" is not an IPv6 address"));
+}
+
+TEST(ParseCommandLineTest, HttpUrlWithIpv6HostIsForHttpv6Clients) {
+  absl::StatusOr<DaemonConfig> config =
+      Parse({"--http-url", "http://10.0.0.2/boot.efi", "--http-url",
+             "http://[2001:db8::2]:8080/boot.efi", "--http-url",
+             "uefi-arm64=http://[2001:db8::2]/arm64.efi"});
+  ASSERT_TRUE(config.ok()) << config.status();
+  const BootAnswer& d = config->policy.defaults;
+  EXPECT_EQ(d.http_url, "http://10.0.0.2/boot.efi");
+  EXPECT_EQ(d.http_url6, "http://[2001:db8::2]:8080/boot.efi");
+  EXPECT_EQ(d.http_urls6[static_cast<size_t>(ArchClass::kUefiArm64)],
+            "http://[2001:db8::2]/arm64.efi");
+  EXPECT_EQ(HttpUrlFor(*config, ArchClass::kUefiArm64), "");
+}
+
+TEST(ParseCommandLineTest, ReplayAddressIpv6) {
+  absl::StatusOr<DaemonConfig> config =
+      Parse({"--replay", "in.pcap", "--replay-address", "10.77.0.2/24",
+             "--replay-address", "fd77::2/64", "a.0"});
+  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_EQ(config->replay_addresses.size(), 1u);
+  // A link-local address from the replay MAC (02:00:00:00:00:01) comes
+  // first, so Solicits are answered; then the one given.
+  ASSERT_EQ(config->replay_addresses6.size(), 2u);
+  EXPECT_EQ(config->replay_addresses6[0].address,
+            (Ipv6Address{0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xfe, 0,
+                         0, 1}));
+  EXPECT_EQ(
+      config->replay_addresses6[1].address,
+      (Ipv6Address{0xfd, 0x77, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2}));
+  EXPECT_EQ(config->replay_addresses6[1].prefix_length, 64);
+  // A link-local one given is used as is.
+  absl::StatusOr<DaemonConfig> ll =
+      Parse({"--replay", "in.pcap", "--replay-address", "fe80::2/64", "a.0"});
+  ASSERT_TRUE(ll.ok()) << ll.status();
+  ASSERT_EQ(ll->replay_addresses6.size(), 1u);
+  EXPECT_EQ(ll->replay_addresses6[0].address[15], 2);
+  EXPECT_THAT(ErrorOf({"--replay", "in.pcap", "--replay-address", "fd77::2/129",
+                       "a.0"}),
+              HasSubstr("fd77::2/129"));
+  EXPECT_THAT(ErrorOf({"--replay-address", "fd77::2/64", "a.0"}),
+              HasSubstr("--replay-address goes with --replay"));
+}
+
 TEST(ParseCommandLineTest, HelpAndVersionNeedNoBootFile) {
   for (const char* flag : {"--help", "-h"}) {
     SCOPED_TRACE(flag);

@@ -184,6 +184,38 @@ action = "answer"
   EXPECT_TRUE(PolicySnapshot::Compile(p).ok());
 }
 
+TEST(PolicyFileTest, Ipv6TftpServerAndHttpUrls) {
+  absl::StatusOr<DaemonConfig> c = Load(R"(
+[server]
+tftp_server = ["10.0.0.5", "2001:db8::5"]
+
+[boot]
+file = "a.0"
+http_url = "http://[2001:db8::5]/boot.efi"
+
+[[rule]]
+name = "lab"
+match = { mac = "52:54:00:*" }
+tftp_server = "2001:db8::9"
+http_url6 = { uefi-arm64 = "http://[2001:db8::9]/arm64.efi" }
+)");
+  ASSERT_TRUE(c.ok()) << c.status();
+  const BootAnswer& d = c->policy.defaults;
+  EXPECT_EQ(d.tftp_server, 0x0A000005u);
+  EXPECT_EQ(d.tftp_server6[15], 5);
+  EXPECT_EQ(d.http_url, "");
+  EXPECT_EQ(d.http_url6, "http://[2001:db8::5]/boot.efi");
+  ASSERT_EQ(c->policy.rules.size(), 1u);
+  const BootAnswer& r = c->policy.rules[0].answer;
+  EXPECT_EQ(r.tftp_server, 0u);
+  EXPECT_EQ(r.tftp_server6[15], 9);
+  EXPECT_EQ(r.http_urls6[static_cast<size_t>(ArchClass::kUefiArm64)],
+            "http://[2001:db8::9]/arm64.efi");
+  EXPECT_THAT(
+      Load("[server]\ntftp_server = \"2001:db8::zz\"\n").status().message(),
+      HasSubstr("is not an IPv6 address"));
+}
+
 TEST(PolicyFileTest, MenusGetAutomaticTypes) {
   absl::StatusOr<DaemonConfig> c = Load(R"(
 [menu.install]

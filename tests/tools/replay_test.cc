@@ -388,6 +388,57 @@ INSTANTIATE_TEST_SUITE_P(RealFirmware, BinaryReplayTest,
                            return name;
                          });
 
+// OVMF's captured PXEv6 and HTTPv6 Solicits, offline: --replay-address
+// with an IPv6 prefix (and the link-local address added for it) answers
+// each with an Advertise, written to the pcap with its IPv4 replies.
+TEST(BinaryTest, ReplayAnswersCapturedDhcpv6Solicits) {
+  TempDir dir;
+  ASSERT_TRUE(dir.ok());
+  const std::string out = dir.File("replies.pcap");
+  const RunResult r = RunBinary(
+      {"--replay", DataFile("ovmf-uefi-pxev6-httpv4-httpv6-solicits.pcap"),
+       "--write", out, "--replay-address", "10.77.0.2/24", "--replay-address",
+       "fd77::2/64", "--http-url", "http://[fd77::2]/boot/bootx64.efi",
+       "--boot-file", "uefi-x64=bootx64.efi", "pxelinux.0"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // 4 PXEv4 DISCOVERs, 4 PXEv6 and 4 HTTPv6 Solicits; the HTTPv4 ones have
+  // no IPv4 URL.
+  EXPECT_THAT(r.out, HasSubstr("16 frames, 12 answered")) << r.out;
+  // Each DHCPv6 decision as the decision log writes it.
+  EXPECT_THAT(LineWith(r.out, "#5 DHCPv6 "),
+              HasSubstr("mac=52:54:00:77:00:10 xid=0xff1bc2 type=solicit "
+                        "arch=uefi-x64 client=pxe port=547 rule=(defaults) "
+                        "sent=advertise from=fe80::ff:fe00:1 "
+                        "to=[fe80::5054:ff:fe77:10]:546 "
+                        "url=tftp://[fd77::2]/bootx64.efi class=PXEClient"))
+      << r.out;
+  EXPECT_THAT(LineWith(r.out, "#13 DHCPv6 "),
+              HasSubstr("client=http port=547 rule=(defaults) sent=advertise"))
+      << r.out;
+  const std::vector<PcapRecord> written = ReadPcap(out);
+  ASSERT_EQ(written.size(), 12u);
+  size_t advertises = 0;
+  for (const PcapRecord& record : written) {
+    if (record.bytes.size() < 63 || record.bytes[12] != 0x86 ||
+        record.bytes[13] != 0xdd) {
+      continue;
+    }
+    // IPv6 from the link-local address made from the replay MAC
+    // (fe80::ff:fe00:1), UDP 547 -> 546, an Advertise (2).
+    EXPECT_EQ(record.bytes[22], 0xfe);
+    EXPECT_EQ(record.bytes[37], 0x01);
+    EXPECT_EQ(record.bytes[54] << 8 | record.bytes[55], 547);
+    EXPECT_EQ(record.bytes[56] << 8 | record.bytes[57], 546);
+    EXPECT_EQ(record.bytes[62], 2);
+    const std::string text(record.bytes.begin(), record.bytes.end());
+    EXPECT_TRUE(
+        text.find("tftp://[fd77::2]/bootx64.efi") != std::string::npos ||
+        text.find("http://[fd77::2]/boot/bootx64.efi") != std::string::npos);
+    ++advertises;
+  }
+  EXPECT_EQ(advertises, 8u);
+}
+
 TEST(BinaryTest, UnknownOptionExitsOneWithOneLine) {
   const RunResult r = RunBinary({"--bogus"});
   EXPECT_EQ(r.exit_code, 1);
