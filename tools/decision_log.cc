@@ -129,6 +129,28 @@ void AppendReply6(std::span<const uint8_t> frame,
   out->push_back({.key = "class", .value = vendor});
 }
 
+// The rule that decided, then what was sent (`append_reply` decodes the
+// frame) or why nothing was.
+void AppendOutcome(const Decision& decision,
+                   void (*append_reply)(std::span<const uint8_t> frame,
+                                        std::vector<log::Field>* out),
+                   std::vector<log::Field>* out) {
+  if (decision.answer != nullptr) {
+    out->push_back({.key = "rule",
+                    .value = decision.answer->rule_name.empty()
+                                 ? std::string("(defaults)")
+                                 : std::string(decision.answer->rule_name)});
+  }
+  if (decision.reason == DropReason::kNone) {
+    append_reply(decision.reply, out);
+  } else {
+    out->push_back(
+        {.key = "drop", .value = std::string(DropReasonName(decision.reason))});
+    out->push_back(
+        {.key = "why", .value = std::string(DropReasonText(decision.reason))});
+  }
+}
+
 std::vector<log::Field> DecisionFields6(const Decision& decision) {
   const Request6& r = *decision.request6;
   std::vector<log::Field> out;
@@ -151,20 +173,7 @@ std::vector<log::Field> DecisionFields6(const Decision& decision) {
   if (r.relayed) {
     out.push_back({.key = "relay", .value = Ipv6Text(r.frame.ip_src)});
   }
-  if (decision.answer != nullptr) {
-    out.push_back({.key = "rule",
-                   .value = decision.answer->rule_name.empty()
-                                ? std::string("(defaults)")
-                                : std::string(decision.answer->rule_name)});
-  }
-  if (decision.reason == DropReason::kNone) {
-    AppendReply6(decision.reply, &out);
-  } else {
-    out.push_back(
-        {.key = "drop", .value = std::string(DropReasonName(decision.reason))});
-    out.push_back(
-        {.key = "why", .value = std::string(DropReasonText(decision.reason))});
-  }
+  AppendOutcome(decision, AppendReply6, &out);
   return out;
 }
 
@@ -200,20 +209,7 @@ std::vector<log::Field> DecisionFields(const Decision& decision) {
                    .value = Number(decision.ipxe_loop),
                    .number = true});
   }
-  if (decision.answer != nullptr) {
-    out.push_back({.key = "rule",
-                   .value = decision.answer->rule_name.empty()
-                                ? std::string("(defaults)")
-                                : std::string(decision.answer->rule_name)});
-  }
-  if (decision.reason == DropReason::kNone) {
-    AppendReply(decision.reply, &out);
-  } else {
-    out.push_back(
-        {.key = "drop", .value = std::string(DropReasonName(decision.reason))});
-    out.push_back(
-        {.key = "why", .value = std::string(DropReasonText(decision.reason))});
-  }
+  AppendOutcome(decision, AppendReply, &out);
   return out;
 }
 

@@ -75,6 +75,25 @@ class FirmwareBootTest : public FirmwareLan {
             "(tools/install-deps.sh --all runs it)");
   }
 
+  // Starts a DNS server in srv, on the LAN's address, that knows
+  // kHttpHostName (a second dnsmasq: the LAN's own runs with DNS off),
+  // logging every query to dns.log.
+  void StartDnsServer() {
+    AddLogToReport("dnsmasq (the LAN's DNS)", "dns.log");
+    absl::StatusOr<pid_t> dns = sandbox_->Spawn(
+        srv_,
+        {"dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--no-hosts",
+         "--no-resolv", "--bind-interfaces",
+         absl::StrCat("--listen-address=", kServerAddress),
+         absl::StrCat("--address=/", kHttpHostName, "/", kServerAddress),
+         absl::StrCat("--pid-file=", sandbox_->Path("dns.pid")),
+         "--log-facility=-", "--log-queries"},
+        sandbox_->Path("dns.log"));
+    ASSERT_TRUE(dns.ok()) << dns.status();
+    ASSERT_OK_STATUS(
+        sandbox_->WaitForUdpListener(srv_, 53, kDaemonStartTimeout));
+  }
+
   // Starts busybox httpd in srv on port 80, serving www_root_, logging
   // every request ("url:/ipxe.efi", then "response:200") to httpd.log.
   void StartHttpServer() {
@@ -195,18 +214,7 @@ TEST_F(FirmwareBootTest, OvmfHttpBootRunsIpxeEfiFromHostNameUrl) {
   dhcp_server_args_ = {
       absl::StrCat("--dhcp-option=option:dns-server,", kServerAddress)};
   ASSERT_NO_FATAL_FAILURE(StartLanServices());
-  AddLogToReport("dnsmasq (the LAN's DNS)", "dns.log");
-  absl::StatusOr<pid_t> dns = sandbox_->Spawn(
-      srv_,
-      {"dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--no-hosts",
-       "--no-resolv", "--bind-interfaces",
-       absl::StrCat("--listen-address=", kServerAddress),
-       absl::StrCat("--address=/", kHttpHostName, "/", kServerAddress),
-       absl::StrCat("--pid-file=", sandbox_->Path("dns.pid")),
-       "--log-facility=-", "--log-queries"},
-      sandbox_->Path("dns.log"));
-  ASSERT_TRUE(dns.ok()) << dns.status();
-  ASSERT_OK_STATUS(sandbox_->WaitForUdpListener(srv_, 53, kDaemonStartTimeout));
+  ASSERT_NO_FATAL_FAILURE(StartDnsServer());
   ASSERT_NO_FATAL_FAILURE(StartHttpServer());
   ASSERT_NO_FATAL_FAILURE(StartProxyWith(PxePdhcpWithPolicy(absl::StrCat(
       "[boot]\nfile = \"pxelinux.0\"\nhttp_url = \"http://", kHttpHostName,
@@ -238,18 +246,7 @@ TEST_F(FirmwareBootTest, OvmfHttpBootRunsIpxeEfiFromHostNameUrl) {
 // nothing. pxe-pdhcp sends no DNS server: that is the LAN's to give.
 TEST_F(FirmwareBootTest, OvmfHttpBootHostNameUrlWithoutLanDnsFetchesNothing) {
   ASSERT_NO_FATAL_FAILURE(StartLanServices());
-  AddLogToReport("dnsmasq (the LAN's DNS)", "dns.log");
-  absl::StatusOr<pid_t> dns = sandbox_->Spawn(
-      srv_,
-      {"dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--no-hosts",
-       "--no-resolv", "--bind-interfaces",
-       absl::StrCat("--listen-address=", kServerAddress),
-       absl::StrCat("--address=/", kHttpHostName, "/", kServerAddress),
-       absl::StrCat("--pid-file=", sandbox_->Path("dns.pid")),
-       "--log-facility=-", "--log-queries"},
-      sandbox_->Path("dns.log"));
-  ASSERT_TRUE(dns.ok()) << dns.status();
-  ASSERT_OK_STATUS(sandbox_->WaitForUdpListener(srv_, 53, kDaemonStartTimeout));
+  ASSERT_NO_FATAL_FAILURE(StartDnsServer());
   ASSERT_NO_FATAL_FAILURE(StartHttpServer());
   ASSERT_NO_FATAL_FAILURE(StartProxyWith(PxePdhcpWithPolicy(
       absl::StrCat("[boot]\nfile = \"pxelinux.0\"\nhttp_url = \"http://",
