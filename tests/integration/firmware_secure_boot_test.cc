@@ -84,7 +84,7 @@ class FirmwareBootTest : public FirmwareLan {
         WriteFile(tftp_root_ + "/grub/grub.cfg",
                   absl::StrCat("echo ", banner_, "\n",
                                "echo \"secure-boot lockdown=[$lockdown] "
-                               "shim_lock=[$shim_lock]\"\n",
+                               "shim_lock=[$shim_lock] end\"\n",
                                "sleep 3600\n")));
   }
 };
@@ -97,7 +97,8 @@ TEST_F(FirmwareBootTest, OvmfSecureBootRunsSignedShimAndGrub) {
   ASSERT_NO_FATAL_FAILURE(StartClient(Client::kOvmfUefi, SecureBootClient()));
 
   ASSERT_OK_STATUS(WaitForConsole(banner_));
-  ASSERT_OK_STATUS(WaitForConsole("shim_lock=["));
+  // The line's end: the console is written a character at a time.
+  ASSERT_OK_STATUS(WaitForConsole("] end"));
   ReportBootTime("GRUB's banner under Secure Boot");
   const std::string console = Console();
   EXPECT_THAT(console, HasSubstr("lockdown=[y]"));
