@@ -817,8 +817,8 @@ def report(bench, plan, engine, started, elapsed, kernel=None):
     add("")
     v6_rates = sorted({r["rate"] for r in bench.at("pxe-pdhcp", "rate6")})
     if v6_rates:
-        add("| clients/s | runs | loss, worst run (%) | offer p99 | ack p99 "
-            "| pxe-storm send lag p99 | wrong answers |")
+        add("| clients/s | runs | loss, worst run (%) | offer p99 (ms) "
+            "| ack p99 (ms) | pxe-storm send lag p99 (ms) | wrong answers |")
         add("|---|---|---|---|---|---|---|")
         for rate in v6_rates:
             runs = bench.at("pxe-pdhcp", "rate6", rate)

@@ -1514,6 +1514,33 @@ TEST(ClientTableTest, Ipv6AddressServerAdvertisesAreNotJudged) {
   EXPECT_EQ(h.table.slot(0).phase, Phase::kDiscovering);
 }
 
+TEST(ClientTableTest, Ipv4AnswerToAnIpv6ClientIsUnexpected) {
+  Mix mix{};
+  mix[static_cast<size_t>(ClientType::kUefiX64)] = 1;
+  mix[static_cast<size_t>(ClientType::kUefiX64V6)] = 1;
+  Harness v4(Config(2, Only(ClientType::kUefiX64)));
+  Harness h(Config(2, mix));
+  v4.table.PowerOn(0, kT0);
+  h.table.PowerOn(0, kT0);
+  h.table.PowerOn(1, kT0);
+  h.Flush();
+  // The same seed gives client 0 the same MAC in both tables; in `h`,
+  // client 0 or 1 is the IPv6 one. Answer the IPv4 DISCOVER of `v4`'s
+  // client 0 and deliver it to whichever of h's clients is IPv6.
+  const auto discovers = v4.Flush();
+  ASSERT_EQ(discovers.size(), 1u);
+  std::vector<uint8_t> offer = v4.proxy.Answer(discovers[0]);
+  ASSERT_FALSE(offer.empty());
+  const uint32_t v6_client = Profile(h.table.slot(0).type).ipv6 ? 0 : 1;
+  const MacAddress mac = h.table.identity().Mac(v6_client);
+  std::copy(mac.begin(), mac.end(), offer.begin() + kBootp + 28);  // chaddr
+  h.Deliver(offer, h.now + kMs);
+  EXPECT_EQ(h.table.stats()
+                .problems[static_cast<size_t>(ReplyProblem::kUnexpectedType)],
+            1u);
+  EXPECT_EQ(h.table.slot(v6_client).phase, Phase::kDiscovering);
+}
+
 TEST(ClientTableTest, Ipv6PacketPathDoesNotAllocate) {
   Mix mix{};
   mix[static_cast<size_t>(ClientType::kUefiX64V6)] = 1;

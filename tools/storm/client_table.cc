@@ -213,8 +213,9 @@ void ClientTable::OnReply(const Request& reply, uint64_t rx_ns) {
   ClientSlot& slot = slots_[i];
   ++stats_.replies;
   stats_.last_reply_ns = std::max(stats_.last_reply_ns, rx_ns);
-  if (slot.phase == Phase::kOff) {
-    // Nothing sent yet: a stale answer (an earlier run with this seed).
+  if (slot.phase == Phase::kOff || Profile(slot.type).ipv6) {
+    // Nothing sent yet: a stale answer (an earlier run with this seed); or
+    // a DHCPv4 answer to a client that sent only DHCPv6.
     ++stats_.problems[static_cast<size_t>(ReplyProblem::kUnexpectedType)];
     return;
   }
