@@ -1020,6 +1020,27 @@ TEST(ClientFramesTest, DiscoversAreWhatEachFirmwareSends) {
     h.table.PowerOn(0, kT0);
     auto frames = h.Flush();
     ASSERT_EQ(frames.size(), 1u);
+    if (p.ipv6) {
+      // A Solicit from the client's link-local address to ff02::1:2.
+      Request6 r6;
+      ASSERT_EQ(ClassifyFrame6(frames[0], RxMeta{}, &r6), DropReason::kNone)
+          << p.name;
+      EXPECT_EQ(r6.type, dhcp6::MessageType::kSolicit);
+      EXPECT_EQ(r6.mac, h.table.identity().Mac(0));
+      EXPECT_EQ(r6.frame.eth_src, h.table.identity().Mac(0));
+      EXPECT_EQ(r6.frame.ip_src, h.table.identity().LinkLocal(0));
+      EXPECT_EQ(r6.frame.ip_dst, kAllDhcp6Agents);
+      EXPECT_EQ(r6.xid, h.table.identity().DiscoverXid(0) & 0xFFFFFF);
+      EXPECT_EQ(r6.arch_code, p.arch_codes[0]) << p.name;
+      EXPECT_EQ(std::string_view(
+                    reinterpret_cast<const char*>(r6.vendor_class.data()),
+                    r6.vendor_class.size()),
+                p.vendor_class);
+      EXPECT_EQ(r6.kind, p.http ? ClientKind::kHttp : ClientKind::kPxe);
+      EXPECT_TRUE(r6.has_ia);
+      EXPECT_TRUE(r6.has_undi);
+      continue;
+    }
     auto r = std::make_unique<Request>();
     ASSERT_EQ(ClassifyFrame(frames[0], RxMeta{}, r.get()), DropReason::kNone)
         << p.name;
