@@ -5,6 +5,7 @@
 // engine's responder, and that answer read by ParseServerMessage6().
 #include "engine/client_request6.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -202,18 +203,17 @@ TEST(ClientRequest6Test, PxeExchangeWithTheEngine) {
 }
 
 TEST(ClientRequest6Test, AddressServerAdvertiseIsNoProxy) {
-  const Bytes message =
-      {
-          0x02, 0x12, 0x34, 0x56,              // Advertise
-          0x00, 0x01, 0x00, 0x02, 0xaa, 0xbb,  // client ID
-          0x00, 0x02, 0x00, 0x02, 0xcc, 0xdd,  // server ID
-          0x00, 0x03, 0x00, 0x28,              // IA_NA, 40 bytes
-          0,    0,    0,    1,    0,    0,    0,    0,    0,    0, 0,
-          0,                       // IAID, T1, T2
-          0x00, 0x05, 0x00, 0x18,  // IAADDR, 24 bytes
-          0xfd, 0x77, 0,    0,    0,    0,    0,    0,    0,    0, 0,
-          0,    0,    0,    1,    0x50, 0,    0,    0x0e, 0x10, 0, 0,
-          0x0e, 0x10, 0x00, 0x0d, 0x00, 0x02, 0x00, 0x00};  // status: success
+  const Bytes message = {
+      0x02, 0x12, 0x34, 0x56,              // Advertise
+      0x00, 0x01, 0x00, 0x02, 0xaa, 0xbb,  // client ID
+      0x00, 0x02, 0x00, 0x02, 0xcc, 0xdd,  // server ID
+      0x00, 0x03, 0x00, 0x28,              // IA_NA, 40 bytes
+      0,    0,    0,    1,    0,    0,    0,    0,    0,    0, 0,
+      0,                       // IAID, T1, T2
+      0x00, 0x05, 0x00, 0x18,  // IAADDR, 24 bytes
+      0xfd, 0x77, 0,    0,    0,    0,    0,    0,    0,    0, 0,
+      0,    0,    0,    1,    0x50, 0,    0,    0x0e, 0x10, 0, 0,
+      0x0e, 0x10, 0x00, 0x0d, 0x00, 0x02, 0x00, 0x00};  // status: success
   ServerMessage6 m;
   ASSERT_TRUE(ParseServerMessage6(message, &m));
   EXPECT_EQ(m.xid, 0x123456u);
@@ -230,6 +230,37 @@ TEST(ClientRequest6Test, AddressServerAdvertiseIsNoProxy) {
   Bytes solicit = message;
   solicit[0] = 1;
   EXPECT_FALSE(ParseServerMessage6(solicit, &m));
+}
+
+// Every truncation of the engine's Advertise parses without reading past
+// its end: accepted only when the cut falls between two options.
+TEST(ClientRequest6Test, EveryTruncatedAdvertiseIsReadSafely) {
+  std::array<uint8_t, kMaxClientFrame6Size> solicit{};
+  const size_t solicit_size = BuildClientFrame6(OvmfSolicit(), solicit);
+  Request6 request;
+  std::vector<uint8_t> out(kMaxReplyFrameSize);
+  size_t size = 0;
+  ASSERT_EQ(Respond6(std::span(solicit).first(solicit_size), RxMeta{},
+                     Compiled(Policy()), Context(), &request, out, &size),
+            DropReason::kNone);
+  constexpr size_t kMessage = 14 + 40 + 8;
+  const Bytes message(out.begin() + kMessage, out.begin() + size);
+  // Option boundaries: 1 (10), 2 (10), 16, 59.
+  std::vector<size_t> boundaries = {4};
+  for (size_t at = 4; at + 4 <= message.size();) {
+    at += 4 + LoadBe16(&message[at + 2]);
+    boundaries.push_back(at);
+  }
+  ASSERT_EQ(boundaries.back(), message.size());
+  for (size_t cut = 0; cut <= message.size(); ++cut) {
+    // A heap copy of exactly `cut` bytes, so a read past it is caught by
+    // the sanitizers.
+    const Bytes prefix(message.begin(), message.begin() + cut);
+    ServerMessage6 m;
+    const bool at_boundary = std::find(boundaries.begin(), boundaries.end(),
+                                       cut) != boundaries.end();
+    EXPECT_EQ(ParseServerMessage6(prefix, &m), at_boundary) << cut;
+  }
 }
 
 TEST(ClientRequest6Test, BuildAndParseAllocateNothing) {
