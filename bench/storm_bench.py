@@ -50,6 +50,13 @@ SATURATED_PCT = 20.0  # beyond this loss a server is not tried at higher rates
 # threshold at which pxe-storm warns).
 LAG_LIMIT_MS = 10.0
 
+# IPv6 clients (EDK2's PXEv6 and HTTPv6 exchanges), run against pxe-pdhcp
+# alone: dnsmasq's proxy mode does not answer DHCPv6 PXE, and the reflector
+# has no DHCPv6 path.
+MIX6 = "uefi-x64-v6=50,http-v6=50"
+SERVER6_PREFIX = "fd77::1/64"
+HTTP_URL6 = "http://[fd77::1]/boot/syslinux.efi"
+
 SERVERS = ("pxe-pdhcp", "dnsmasq", "reflector")
 # Servers that answer through the kernel's stack and so need a neighbour
 # entry per client for their 4011 ACKs.
@@ -82,6 +89,10 @@ class Plan:
         # Rates whose latency the table shows (those of the targets first).
         self.latency_rates = [r for r in (1000, 5000, 10000, 20000, 50000,
                                           100000) if r in self.rates]
+        # IPv6 clients, pxe-pdhcp alone: a few fixed rates and one storm.
+        self.v6_rates = [1000, 5000] if quick else [1000, 5000, 20000,
+                                                   50000, 100000]
+        self.v6_storm = 1000 if quick else 10000
         self.storm_window = 1.0
         # Long enough for the ROMs' retries at 4 and 8 s: "booted after
         # retries" covers those; later ones count as not booted.
@@ -125,6 +136,11 @@ class Sandbox:
                  "peer", "name", "c0", "netns", self.cli])
             run(["ip", "-n", self.srv, "addr", "add", SERVER_PREFIX, "dev",
                  "s0"])
+            # For the IPv6 clients: X in pxe-pdhcp's tftp://[X]/ URLs.
+            run(["ip", "netns", "exec", self.srv, "sysctl", "-q", "-w",
+                 "net.ipv6.conf.s0.disable_ipv6=0"])
+            run(["ip", "-n", self.srv, "-6", "addr", "add", SERVER6_PREFIX,
+                 "dev", "s0", "nodad"])
             for ns, dev in ((self.srv, "s0"), (self.cli, "c0")):
                 run(["ip", "-n", ns, "link", "set", dev, "up"])
         except BaseException:
@@ -182,7 +198,7 @@ def server_argv(name, build, workdir):
                 "--workers", "1", "-i", "s0",
                 "--boot-file", "uefi-x64=" + FILES["uefi-x64"],
                 "--boot-file", "uefi-arm64=" + FILES["uefi-arm64"],
-                FILES["bios"]] + (
+                "--http-url", HTTP_URL6, FILES["bios"]] + (
                     ["--busy-poll", "1000"] if name == BUSY else [])
     if name == "dnsmasq":
         return ["dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--port=0",
@@ -204,6 +220,13 @@ def server_argv(name, build, workdir):
 # and siaddr. The reflector hands everyone pxelinux.0.
 FILES = {"bios": "pxelinux.0", "uefi-x64": "syslinux.efi",
          "uefi-arm64": "grubaa64.efi"}
+
+
+def expectations6():
+    """The same for IPv6 clients: the file of the 4011 Reply's URL, and the
+    HTTPv6 URL."""
+    return ["--expect-file", "uefi-x64=" + FILES["uefi-x64"],
+            "--expect-http-url6", HTTP_URL6]
 
 
 def expectations(name):
@@ -297,8 +320,9 @@ class Bench:
         return proc, log_path
 
     def measure(self, name, kind, clients, rate=None, window=None,
-                max_seconds=None):
-        """One fresh server, one pxe-storm run against it."""
+                max_seconds=None, ipv6=False):
+        """One fresh server, one pxe-storm run against it (with MIX6, the
+        IPv6 clients, when `ipv6`)."""
         proc, log_path = self.start_server(name)
         idle_rss = proc_status_kb(proc.pid, "VmRSS")
         cpu_before = proc_cpu_seconds(proc.pid)
@@ -306,8 +330,9 @@ class Bench:
         children_before = children_cpu_seconds()
         argv = ["taskset", "-c", CLIENT_CPU, self.storm_bin, "-i", "c0",
                 "-n", str(clients), "--seed", str(SEED), "--client-net",
-                CLIENT_NET, "--mix", MIX, "--json", "--max-seconds",
-                "%g" % max_seconds] + expectations(name)
+                CLIENT_NET, "--mix", MIX6 if ipv6 else MIX, "--json",
+                "--max-seconds", "%g" % max_seconds] + (
+                    expectations6() if ipv6 else expectations(name))
         argv += ["--rate", "%g" % rate] if rate else \
             ["--storm-window", "%g" % window]
         storm = subprocess.run(["ip", "netns", "exec", self.sb.cli] + argv,
@@ -452,6 +477,22 @@ class Bench:
                     self.measure(name, "storm", clients,
                                  window=self.plan.storm_window,
                                  max_seconds=self.plan.storm_max_seconds)
+
+    def ipv6(self):
+        """pxe-pdhcp alone with IPv6 clients: fixed rates, then a storm."""
+        for rate in self.plan.v6_rates:
+            log("IPv6 clients: rate %d clients/s" % rate)
+            clients = max(int(rate * self.plan.rate_seconds), 200)
+            for _ in range(self.plan.repeats):
+                self.measure("pxe-pdhcp", "rate6", clients, rate=rate,
+                             max_seconds=self.plan.rate_seconds + 2.5,
+                             ipv6=True)
+        log("IPv6 clients: storm of %d clients in %g s"
+            % (self.plan.v6_storm, self.plan.storm_window))
+        for _ in range(self.plan.repeats):
+            self.measure("pxe-pdhcp", "storm6", self.plan.v6_storm,
+                         window=self.plan.storm_window,
+                         max_seconds=self.plan.storm_max_seconds, ipv6=True)
 
     def memory(self, servers):
         for clients in self.plan.rss_clients:
@@ -763,6 +804,48 @@ def report(bench, plan, engine, started, elapsed, kernel=None):
             fmt(max(r["peak_rss_kb"] for r in runs) / 1024.0, 1)))
     add("")
 
+    add("## IPv6 clients (pxe-pdhcp alone)")
+    add("")
+    add("Client mix %s: EDK2's PXEv6 exchange (Solicit, Advertise, Request "
+        "to [X]:4011, Reply: 2 requests per client) and its HTTPv6 one "
+        "(Solicit, Advertise with the URL: 1), 1.5 requests per client. "
+        "Neither dnsmasq's proxy mode nor the reflector answers DHCPv6 PXE, "
+        "so there is nothing to compare against here. Wrong answers: the "
+        "client ID, no IA, the file of the Reply's URL (%s) and the HTTPv6 "
+        "URL (%s) checked in every answer."
+        % (MIX6, FILES["uefi-x64"], HTTP_URL6))
+    add("")
+    v6_rates = sorted({r["rate"] for r in bench.at("pxe-pdhcp", "rate6")})
+    if v6_rates:
+        add("| clients/s | runs | loss, worst run (%) | offer p99 (ms) "
+            "| ack p99 (ms) | pxe-storm send lag p99 (ms) | wrong answers |")
+        add("|---|---|---|---|---|---|---|")
+        for rate in v6_rates:
+            runs = bench.at("pxe-pdhcp", "rate6", rate)
+            add("| %d | %d | %s | %s | %s | %s | %d |" % (
+                rate, len(runs), fmt(worst(runs, loss_pct), 3),
+                spread(runs, offer("p99"), 3), spread(runs, ack_p99, 3),
+                spread(runs, send_lag_p99, 3),
+                sum(r["storm"]["wrong_answers"]["total"] for r in runs)))
+        add("")
+    storms6 = bench.at("pxe-pdhcp", "storm6")
+    if storms6:
+        add("| clients within %g s | runs | booted on the first try (%%) "
+            "| never booted | offer p99 (ms) | wrong answers |"
+            % plan.storm_window)
+        add("|---|---|---|---|---|---|")
+        for clients in sorted({r["clients"] for r in storms6}):
+            runs = bench.at("pxe-pdhcp", "storm6", clients=clients)
+            add("| %d | %d | %s | %d | %s | %d |" % (
+                clients, len(runs), spread(runs, first_try_pct, 2),
+                max(r["storm"]["clients"]["never"] for r in runs),
+                spread(runs, offer("p99"), 3),
+                sum(r["storm"]["wrong_answers"]["total"] for r in runs)))
+        add("")
+    if not v6_rates and not storms6:
+        add("Not run.")
+        add("")
+
     add("## Engine (Google Benchmark, median ns per frame)")
     add("")
     if engine:
@@ -981,6 +1064,7 @@ def main():
         bench.rate_sweep(SERVERS + (BUSY,))
         bench.storms(SERVERS)
         bench.memory(("pxe-pdhcp", "dnsmasq"))
+        bench.ipv6()
         log("engine benchmarks")
         engine = engine_figures(args.build, plan.quick)
         text = report(bench, plan, engine,

@@ -117,13 +117,26 @@ std::string ProbeUsageText() {
          "                          stop, like iPXE, once a proxy offer and a "
          "DHCP\n"
          "                          offer are in)\n"
+         "  -6, --ipv6              probe over DHCPv6 as EDK2's PXEv6 client "
+         "(arch 7\n"
+         "                          unless --arch; an HTTP arch such as 16 "
+         "makes it\n"
+         "                          HTTPv6): a Solicit from IFACE's "
+         "link-local address\n"
+         "                          to ff02::1:2, every Advertise printed, "
+         "then for a\n"
+         "                          PXE proxy the Request to [X]:4011 and "
+         "its Reply\n"
          "      --expect-none       succeed only if NO proxy offer arrives\n"
          "      --quiet             print nothing; only the exit status and "
          "errors\n"
          "  -h, --help              this text\n"
          "\n"
          "Exit status: 0 when a proxy offer (and the ack, unless --no-4011) "
-         "arrived,\n"
+         "arrived\n"
+         "(--ipv6: when a boot file URL came, in the 4011 Reply for PXE, in "
+         "the\n"
+         "proxy Advertise for HTTP or with --no-4011),\n"
          "or with --expect-none when none did; 1 otherwise, with the reason "
          "on\n"
          "stderr; 2 for a bad command line.\n";
@@ -156,6 +169,9 @@ absl::StatusOr<ProbeConfig> ParseProbeCommandLine(
       PXE_ASSIGN_OR_RETURN(std::string_view v, value());
       PXE_ASSIGN_OR_RETURN(uint32_t arch, ParseNumber(arg, v, 0, 0xFFFF));
       config.arch = static_cast<uint16_t>(arch);
+      config.arch_given = true;
+    } else if (name == "ipv6" || name == "6") {
+      config.ipv6 = true;
     } else if (name == "vendor-class") {
       PXE_ASSIGN_OR_RETURN(std::string_view v, value());
       if (v.size() > 255) {
@@ -235,6 +251,15 @@ absl::StatusOr<ProbeConfig> ParseProbeCommandLine(
 
   if (config.interface.empty()) {
     return absl::InvalidArgumentError("name the interface with -i IFACE");
+  }
+  if (config.ipv6 &&
+      (config.relayed() || config.server != 0 || config.server_mac ||
+       config.vlan || config.service_tag || config.ipxe || config.uuid ||
+       config.style || config.request_source_port || config.client_ip != 0)) {
+    return absl::InvalidArgumentError(
+        "--ipv6 goes with -i, --mac, --arch, --vendor-class, --no-4011, "
+        "--timeout, --wait-full, --expect-none and --quiet only (probe a "
+        "VLAN on its VLAN interface)");
   }
   if (config.relayed() && (config.server == 0 || !config.server_mac)) {
     return absl::InvalidArgumentError(

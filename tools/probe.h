@@ -34,7 +34,11 @@ struct ProbeConfig {
 
   std::string interface;          // -i
   std::optional<MacAddress> mac;  // --mac; default: random, locally admin.
-  uint16_t arch = 0;              // --arch (option 93)
+  uint16_t arch = 0;              // --arch (option 93; 61 with --ipv6)
+  bool arch_given = false;        // --arch was on the command line
+  // --ipv6: an EDK2 PXEv6 client (HTTPv6 with an HTTP arch such as 16, or
+  // an HTTPClient vendor class): Solicit, Advertises, the 4011 Request.
+  bool ipv6 = false;
   // --vendor-class; nullopt = "PXEClient:Arch:<arch>:UNDI:..." (HTTPClient
   // for HTTP-boot codes); "" = omit option 60.
   std::optional<std::string> vendor_class;

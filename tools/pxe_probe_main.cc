@@ -3,9 +3,11 @@
 // then asks the proxy on UDP 4011 as the firmware would and prints the ACK.
 // See ProbeUsageText() for the flags and the exit status.
 #include <arpa/inet.h>
+#include <ifaddrs.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/random.h>
@@ -25,8 +27,10 @@
 #include "capture/bpf_filter.h"
 #include "capture/unique_fd.h"
 #include "engine/describe.h"
+#include "engine/reply6.h"
 #include "engine/status_macros.h"
 #include "tools/probe.h"
+#include "tools/probe6.h"
 
 namespace pxe {
 namespace {
@@ -380,6 +384,239 @@ class Probe {
   std::optional<SeenReply> dhcp_offer_;
 };
 
+// The interface's link-local address: a PXEv6 client sends from it.
+absl::StatusOr<Ipv6Address> LinkLocalOf(const std::string& name) {
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return Errno("getifaddrs");
+  std::optional<Ipv6Address> found;
+  for (ifaddrs* a = list; a != nullptr && !found; a = a->ifa_next) {
+    if (a->ifa_addr == nullptr || a->ifa_addr->sa_family != AF_INET6 ||
+        name != a->ifa_name) {
+      continue;
+    }
+    const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(a->ifa_addr);
+    if (!IN6_IS_ADDR_LINKLOCAL(&sin6->sin6_addr)) continue;
+    Ipv6Address address;
+    std::memcpy(address.data(), &sin6->sin6_addr, 16);
+    found = address;
+  }
+  freeifaddrs(list);
+  if (!found) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        name,
+        " has no IPv6 link-local address, and a PXEv6 client sends its "
+        "Solicit from one (is IPv6 off there? sysctl "
+        "net.ipv6.conf.",
+        name, ".disable_ipv6)"));
+  }
+  return *found;
+}
+
+std::string Ipv6Text(const Ipv6Address& address) {
+  char text[48];
+  return std::string(text, FormatIpv6(address, text));
+}
+
+sockaddr_in6 SocketAddress(const Ipv6Address& ip, uint16_t port, int ifindex) {
+  sockaddr_in6 addr{};
+  addr.sin6_family = AF_INET6;
+  addr.sin6_port = htons(port);
+  std::memcpy(&addr.sin6_addr, ip.data(), 16);
+  // Link-local and link-scope multicast addresses need the interface.
+  if ((ip[0] == 0xFE && (ip[1] & 0xC0) == 0x80) ||
+      (ip[0] == 0xFF && (ip[1] & 0x0F) <= 2)) {
+    addr.sin6_scope_id = static_cast<uint32_t>(ifindex);
+  }
+  return addr;
+}
+
+// A UDP socket on IFACE at [ip]:port (ip all zero: any of IFACE's).
+absl::StatusOr<UniqueFd> OpenUdp6(const std::string& interface, int ifindex,
+                                  const Ipv6Address& ip, uint16_t port) {
+  UniqueFd fd(socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!fd.valid()) return Errno("IPv6 UDP socket");
+  const int one = 1;
+  setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+  if (setsockopt(fd.get(), SOL_SOCKET, SO_BINDTODEVICE, interface.c_str(),
+                 static_cast<socklen_t>(interface.size())) != 0) {
+    return Errno(absl::StrCat("binding to ", interface, " (root needed)"));
+  }
+  const int index = ifindex;
+  if (setsockopt(fd.get(), IPPROTO_IPV6, IPV6_MULTICAST_IF, &index,
+                 sizeof(index)) != 0) {
+    return Errno("IPV6_MULTICAST_IF");
+  }
+  const sockaddr_in6 addr = SocketAddress(ip, port, ifindex);
+  if (bind(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) !=
+      0) {
+    return Errno(absl::StrCat(
+        "binding UDP [", Ipv6Text(ip), "]:", port, " on ", interface,
+        errno == EADDRINUSE ? " (a DHCPv6 client or pxe-pdhcp holds it?)"
+        : errno == EADDRNOTAVAIL
+            ? " (address not ready yet: duplicate address detection?)"
+            : ""));
+  }
+  return fd;
+}
+
+// pxe-probe --ipv6: an EDK2 PXEv6 or HTTPv6 client over UDP sockets (it has
+// its link-local address, so the kernel's IPv6 stack can carry the exchange).
+class Probe6 {
+ public:
+  explicit Probe6(const ProbeConfig& config) : config_(config) {}
+
+  // The exit status; the reason for a non-zero one on stderr.
+  absl::StatusOr<Probe6Verdict> Run() {
+    PXE_ASSIGN_OR_RETURN(const Interface interface,
+                         FindInterface(config_.interface));
+    PXE_ASSIGN_OR_RETURN(const Ipv6Address link_local,
+                         LinkLocalOf(config_.interface));
+    ifindex_ = interface.ifindex;
+    InitProbe6Client(config_, interface.mac, RandomValue<uint32_t>(),
+                     RandomValue<uint32_t>(), &client_);
+    PXE_ASSIGN_OR_RETURN(
+        UniqueFd client_socket,
+        OpenUdp6(config_.interface, ifindex_, link_local, kDhcp6ClientPort));
+
+    const ClientRequest6Spec solicit = Solicit6Spec(client_);
+    Print(absl::StrCat("solicit: from [", Ipv6Text(link_local),
+                       "]:546 to [ff02::1:2]:547, xid ",
+                       absl::Hex(client_.xid, absl::kZeroPad6), ", client-id ",
+                       HexColon(MakeDuidLl(client_.mac)), ", arch ",
+                       client_.arch, ", ", client_.vendor_class));
+    PXE_RETURN_IF_ERROR(SendTo(client_socket.get(), solicit, kAllDhcp6Agents,
+                               kDhcp6ServerPort));
+
+    std::vector<SeenServer6> servers;
+    const uint64_t deadline = NowNs() + TimeoutNs();
+    PXE_RETURN_IF_ERROR(
+        ForEachMessage(client_socket.get(), deadline, [&](SeenServer6 seen) {
+          if (seen.type != dhcp6::MessageType::kAdvertise) return false;
+          Print(Describe6(seen));
+          servers.push_back(std::move(seen));
+          bool proxy = false, address_server = false;
+          for (const SeenServer6& s : servers) {
+            proxy |= s.proxy;
+            address_server |= !s.proxy;
+          }
+          if (config_.expect_none) return proxy;
+          return !config_.wait_full && proxy && address_server;
+        }));
+
+    std::optional<SeenServer6> reply;
+    const SeenServer6* proxy = nullptr;
+    for (const SeenServer6& s : servers) {
+      if (s.proxy && s.client_id_echoed && !proxy) proxy = &s;
+    }
+    if (proxy && !client_.http && !config_.no_4011 && !config_.expect_none) {
+      PXE_RETURN_IF_ERROR(RequestOn4011(*proxy, &reply));
+    }
+    return Judge6(config_, client_, servers, reply);
+  }
+
+ private:
+  absl::Status SendTo(int fd, const ClientRequest6Spec& spec,
+                      const Ipv6Address& ip, uint16_t port) {
+    std::array<uint8_t, kMaxClientMessage6Size> message;
+    const size_t size = BuildClientMessage6(spec, message);
+    if (size == 0) return absl::InternalError("the message does not fit");
+    const sockaddr_in6 to = SocketAddress(ip, port, ifindex_);
+    if (sendto(fd, message.data(), size, 0,
+               reinterpret_cast<const sockaddr*>(&to),
+               sizeof(to)) != static_cast<ssize_t>(size)) {
+      return Errno(absl::StrCat(
+          "sending to [", Ipv6Text(ip), "]:", port,
+          errno == ENETUNREACH || errno == EHOSTUNREACH
+              ? absl::StrCat(" (no route from ", config_.interface,
+                             ": a firmware would have an address from the "
+                             "DHCPv6 server, or an on-link prefix from a "
+                             "router advertisement)")
+              : ""));
+    }
+    return absl::OkStatus();
+  }
+
+  // Calls `on_message` for every Advertise or Reply with our xid until
+  // `deadline_ns` or until it returns true.
+  absl::Status ForEachMessage(
+      int fd, uint64_t deadline_ns,
+      const std::function<bool(SeenServer6)>& on_message) {
+    std::array<uint8_t, 65536> buffer;
+    while (true) {
+      const uint64_t now = NowNs();
+      if (now >= deadline_ns) return absl::OkStatus();
+      pollfd pfd{.fd = fd, .events = POLLIN, .revents = 0};
+      const int ready = poll(
+          &pfd, 1, static_cast<int>((deadline_ns - now + 999'999) / 1'000'000));
+      if (ready < 0 && errno != EINTR) return Errno("poll");
+      if (ready <= 0) continue;
+      sockaddr_in6 from{};
+      socklen_t from_size = sizeof(from);
+      const ssize_t n =
+          recvfrom(fd, buffer.data(), buffer.size(), MSG_DONTWAIT,
+                   reinterpret_cast<sockaddr*>(&from), &from_size);
+      if (n < 0) {
+        if (errno == EINTR || errno == EAGAIN) continue;
+        return Errno("recvfrom");
+      }
+      ServerMessage6 message;
+      if (!ParseServerMessage6(std::span(buffer.data(), size_t(n)), &message) ||
+          message.xid != client_.xid) {
+        continue;
+      }
+      Ipv6Address source;
+      std::memcpy(source.data(), &from.sin6_addr, 16);
+      if (on_message(ToSeenServer6(message, client_, Ipv6Text(source)))) {
+        return absl::OkStatus();
+      }
+    }
+  }
+
+  absl::Status RequestOn4011(const SeenServer6& proxy,
+                             std::optional<SeenServer6>* reply) {
+    const std::optional<Ipv6Address> target = Request6Target(proxy);
+    if (!target) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("the proxy's option 59 \"", *proxy.boot_url,
+                       "\" names no tftp://[IPv6]/ server to ask on 4011"));
+    }
+    PXE_ASSIGN_OR_RETURN(
+        UniqueFd socket,
+        OpenUdp6(config_.interface, ifindex_, Ipv6Address{}, kPxeServerPort));
+    Print(absl::StrCat("request: from port 4011 to [", Ipv6Text(*target),
+                       "]:4011, xid ", absl::Hex(client_.xid, absl::kZeroPad6),
+                       ", server-id ", HexColon(proxy.server_id), ", no IA"));
+    PXE_RETURN_IF_ERROR(SendTo(socket.get(),
+                               Request6Spec(client_, proxy.server_id), *target,
+                               kPxeServerPort));
+    return ForEachMessage(socket.get(), NowNs() + TimeoutNs(),
+                          [&](SeenServer6 seen) {
+                            if (seen.type != dhcp6::MessageType::kReply) {
+                              return false;
+                            }
+                            Print(Describe6(seen));
+                            *reply = std::move(seen);
+                            return true;
+                          });
+  }
+
+  uint64_t TimeoutNs() const {
+    return static_cast<uint64_t>(config_.timeout_seconds * 1e9);
+  }
+
+  void Print(const std::string& line) const {
+    if (config_.quiet) return;
+    std::fputs(line.c_str(), stdout);
+    std::fputc('\n', stdout);
+    std::fflush(stdout);
+  }
+
+  const ProbeConfig& config_;
+  Probe6Client client_;
+  int ifindex_ = 0;
+};
+
 }  // namespace
 }  // namespace pxe
 
@@ -394,6 +631,18 @@ int main(int argc, char** argv) {
   if (config->action == pxe::ProbeConfig::Action::kHelp) {
     std::fputs(pxe::ProbeUsageText().c_str(), stdout);
     return 0;
+  }
+  if (config->ipv6) {
+    absl::StatusOr<pxe::Probe6Verdict> verdict = pxe::Probe6(*config).Run();
+    if (!verdict.ok()) {
+      std::fprintf(stderr, "pxe-probe: %s\n",
+                   std::string(verdict.status().message()).c_str());
+      return 1;
+    }
+    if (verdict->exit_status != 0) {
+      std::fprintf(stderr, "pxe-probe: %s\n", verdict->reason.c_str());
+    }
+    return verdict->exit_status;
   }
   if (absl::Status status = pxe::Probe(*config).Run(); !status.ok()) {
     std::fprintf(stderr, "pxe-probe: %s\n",

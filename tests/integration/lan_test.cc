@@ -15,6 +15,9 @@
 //   each a veth to v0 in namespace "dhcp" (10.77.0.1/24, the DHCP server),
 //   "pxe" (10.77.0.2/24, pxe-pdhcp) and "cli" (the client).
 //
+// The Ipv6Probe tests turn IPv6 on in the same-host LAN (fd77::1/64 on v1)
+// and run pxe-probe --ipv6 beside dnsmasq's DHCPv6 server.
+//
 // The LAN's DHCP server hands out addresses and nothing else (no option 60,
 // no boot file), so every piece of boot data a client gets comes from
 // pxe-pdhcp. Needs root, iproute2, ss, sysctl, dnsmasq and tcpdump; the Kea,
@@ -396,6 +399,30 @@ class LanTest : public ::testing::Test {
       }
     }
     return -1;
+  }
+
+  // IPv6 on the same-host LAN (the sandbox turns it off): link-local
+  // addresses at once (no duplicate address detection), fd77::1/64 on the
+  // server, and on the client `client_cidr` ("" for none: the address a
+  // DHCPv6 server would have handed out, which the firmware has before it
+  // asks the proxy's global address on 4011). `client_ipv6` false leaves
+  // IPv6 off on the client's v0.
+  void EnableIpv6(const std::string& client_cidr, bool client_ipv6 = true) {
+    std::vector<std::pair<std::string, std::string>> devices = {{srv_, "v1"}};
+    if (client_ipv6) devices.emplace_back(cli_, "v0");
+    for (const auto& [ns, dev] : devices) {
+      ASSERT_OK_STATUS(sandbox_->RunInOrError(
+          ns, {"sysctl", "-q", "-w",
+               absl::StrCat("net.ipv6.conf.", dev, ".accept_dad=0"),
+               absl::StrCat("net.ipv6.conf.", dev, ".disable_ipv6=0")}));
+    }
+    ASSERT_OK_STATUS(sandbox_->RunInOrError(
+        srv_, {"ip", "-6", "addr", "add", "fd77::1/64", "dev", "v1", "nodad"}));
+    if (!client_cidr.empty()) {
+      ASSERT_OK_STATUS(sandbox_->RunInOrError(
+          cli_,
+          {"ip", "-6", "addr", "add", client_cidr, "dev", "v0", "nodad"}));
+    }
   }
 
   // ----- the common check -------------------------------------------------
@@ -1064,6 +1091,98 @@ TEST_F(LanTest, VlanDeviceAndItsParent) {
       << run.Report();
   sandbox_->Stop(proxy);
   EXPECT_THAT(ProxyLog(), HasSubstr("VlanNotServed")) << ProxyLog();
+}
+
+// pxe-probe --ipv6 as EDK2's PXEv6 client beside dnsmasq's DHCPv6 address
+// server: both Advertises reported (ours a proxy: no address, our server ID,
+// option 59 naming us), then the 4011 Request to [fd77::1] answered with the
+// boot file URL; as the HTTPv6 client (arch 16) the Advertise's URL is the
+// answer.
+TEST_F(LanTest, Ipv6ProbeGetsTheBootFileUrl) {
+  BuildSameHostLan({"10.77.0.1/24"});
+  EnableIpv6("fd77::150/64");
+  StartDnsmasq(srv_, "v1", {"--dhcp-range=fd77::100,fd77::1ff,64,1h"});
+  const pid_t proxy = StartPdhcp(
+      srv_, "v1", {"-t", "fd77::1", "--http-url", "http://[fd77::1]/boot.efi"});
+  ASSERT_GT(proxy, 0);
+  // Our server ID: a DUID-LL (00:03:00:01) of v1's MAC.
+  const std::string server_id =
+      absl::StrCat("00:03:00:01:", DeviceMac(srv_, "v1"));
+
+  const ProbeRun pxe = Probe(cli_, {"--ipv6"});
+  EXPECT_EQ(pxe.result.exit_code, 0) << pxe.Report();
+  EXPECT_THAT(pxe.First("solicit: "),
+              AllOf(HasSubstr("to [ff02::1:2]:547"), HasSubstr("arch 7"),
+                    HasSubstr("PXEClient:Arch:00007:UNDI:003000")))
+      << pxe.Report();
+  const std::vector<std::string> proxies = pxe.Lines("proxy-advertise from ");
+  ASSERT_THAT(proxies, SizeIs(1)) << pxe.Report();
+  EXPECT_THAT(
+      proxies[0],
+      AllOf(StartsWith("proxy-advertise from fe80::"),
+            HasSubstr(absl::StrCat("server-id ", server_id, ",")),
+            HasSubstr("boot-url tftp://[fd77::1]/syslinux.efi"),
+            Not(HasSubstr("address offered")), Not(HasSubstr("NOT echoed"))))
+      << pxe.Report();
+  // dnsmasq: an address server, no boot data.
+  EXPECT_THAT(pxe.First("advertise from "),
+              AllOf(HasSubstr("address offered"), HasSubstr("boot-url none"),
+                    Not(HasSubstr(server_id))))
+      << pxe.Report();
+  EXPECT_THAT(pxe.First("request: "),
+              AllOf(HasSubstr("to [fd77::1]:4011"),
+                    HasSubstr(absl::StrCat("server-id ", server_id))))
+      << pxe.Report();
+  EXPECT_THAT(pxe.First("reply from "),
+              AllOf(StartsWith("reply from fd77::1: "),
+                    HasSubstr("boot-url tftp://[fd77::1]/syslinux.efi")))
+      << pxe.Report();
+
+  const ProbeRun http = Probe(cli_, {"--ipv6", "--arch", "16"});
+  EXPECT_EQ(http.result.exit_code, 0) << http.Report();
+  EXPECT_THAT(http.First("proxy-advertise from "),
+              AllOf(HasSubstr("HTTPClient"),
+                    HasSubstr("boot-url http://[fd77::1]/boot.efi")))
+      << http.Report();
+  EXPECT_THAT(http.Lines("request: "), IsEmpty()) << http.Report();
+  sandbox_->Stop(proxy);
+}
+
+// The control: dnsmasq's DHCPv6 server alone answers, with an address and
+// no boot data, so the probe reports no proxy and fails; --expect-none then
+// succeeds.
+TEST_F(LanTest, Ipv6ProbeWithoutProxyFindsNone) {
+  BuildSameHostLan({"10.77.0.1/24"});
+  EnableIpv6("fd77::150/64");
+  StartDnsmasq(srv_, "v1", {"--dhcp-range=fd77::100,fd77::1ff,64,1h"});
+
+  const ProbeRun run = Probe(cli_, {"--ipv6", "--timeout", "2"});
+  EXPECT_EQ(run.result.exit_code, 1) << run.Report();
+  EXPECT_THAT(run.Lines("proxy-advertise from "), IsEmpty()) << run.Report();
+  EXPECT_THAT(run.First("advertise from "), HasSubstr("address offered"))
+      << run.Report();
+  EXPECT_THAT(run.Lines("request: "), IsEmpty()) << run.Report();
+  EXPECT_THAT(run.result.err,
+              HasSubstr("no proxy Advertise within 2 s (only address servers "
+                        "answered)"))
+      << run.Report();
+
+  const ProbeRun none =
+      Probe(cli_, {"--ipv6", "--timeout", "1", "--expect-none"});
+  EXPECT_EQ(none.result.exit_code, 0) << none.Report();
+}
+
+// A client interface without IPv6 has no link-local address to send from:
+// said plainly, exit 1.
+TEST_F(LanTest, Ipv6ProbeNeedsALinkLocalAddress) {
+  BuildSameHostLan({"10.77.0.1/24"});
+  EnableIpv6("", /*client_ipv6=*/false);
+  const ProbeRun run = Probe(cli_, {"--ipv6", "--timeout", "1"});
+  EXPECT_EQ(run.result.exit_code, 1) << run.Report();
+  EXPECT_THAT(run.result.err,
+              HasSubstr("v0 has no IPv6 link-local address, and a PXEv6 "
+                        "client sends its Solicit from one"))
+      << run.Report();
 }
 
 }  // namespace

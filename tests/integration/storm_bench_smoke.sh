@@ -43,6 +43,7 @@ expect "## Sustained rate"
 expect "## Latency at fixed rates"
 expect "## Boot storms"
 expect "## Memory"
+expect "## IPv6 clients (pxe-pdhcp alone)"
 expect "## Engine"
 expect "| BM_Respond/bios_ipxe_discover |"
 expect "## Targets"
@@ -85,6 +86,17 @@ for server in pxe-pdhcp dnsmasq reflector; do
     fail=1
   fi
 done
+# IPv6 clients: 1,000/s without loss or wrong answer, and the storm booted
+# on the first try.
+if ! grep -qE '^\| 1000 \| 1 \| 0\.000 \| [^|]* \| [^|]* \| [^|]* \| 0 \|$' \
+  "$report"; then
+  echo "pxe-pdhcp lost IPv6 clients at 1,000/s, or answered them wrongly"
+  fail=1
+fi
+if ! grep -qE '^\| 1000 \| 1 \| 100(\.00)? \| 0 \| [^|]* \| 0 \|$' "$report"; then
+  echo "pxe-pdhcp did not boot the 1,000 IPv6 clients of the storm at once"
+  fail=1
+fi
 if [[ ! -s $out/latency.png ]]; then
   echo "no plot"
   fail=1

@@ -7,7 +7,8 @@
 // wrong servers, a real pxe-pdhcp configured otherwise than pxe-storm
 // expects: it must fire for exactly the clients concerned. And the rings'
 // limits: a small receive ring that overflows, a transmit ring that fills
-// (a slow link), each loss counted in the stop summary; --busy-poll. Modest
+// (a slow link), each loss counted in the stop summary; --busy-poll; and
+// PXEv6 and HTTPv6 clients beside IPv4 ones. Modest
 // scale, so it runs in CI; the big figures come from the benchmark.
 #include <cstdio>
 #include <regex>
@@ -401,6 +402,70 @@ TEST_F(StormTest, BusyPollAnswersEveryClientOnceOnTheFirstTry) {
   EXPECT_EQ(summary.lost_in_ring, 0) << summary.text;
   EXPECT_EQ(summary.frames, summary.answered + summary.dropped) << summary.text;
   EXPECT_EQ(summary.answered, Number(json, "received", "replies")) << json;
+}
+
+// IPv6 clients beside IPv4 ones: PXEv6 clients (Solicit, Advertise, Request
+// to [fd77::1]:4011, Reply) and HTTPv6 clients (the Advertise's URL) against
+// pxe-pdhcp on fd77::1/64, every answer checked (xid, client ID echoed, no
+// IA, the file of the Reply's URL, the HTTPv6 URL), each request answered
+// once.
+TEST_F(StormTest, Ipv6ClientsBootOnTheFirstTry) {
+  ASSERT_TRUE(sandbox_
+                  ->RunInOrError(srv_, {"sysctl", "-q", "-w",
+                                        "net.ipv6.conf.v1.accept_dad=0",
+                                        "net.ipv6.conf.v1.disable_ipv6=0"})
+                  .ok());
+  ASSERT_TRUE(sandbox_
+                  ->RunInOrError(srv_, {"ip", "-6", "addr", "add", "fd77::1/64",
+                                        "dev", "v1", "nodad"})
+                  .ok());
+  constexpr char kHttpUrl6[] = "http://[fd77::1]/boot.efi";
+  StartProxy({"--tftp-server", kTftp, "-t", "fd77::5", "--boot-file",
+              "bios=pxelinux.0", "--boot-file", "uefi-x64=grubx64.efi",
+              "--boot-file", "uefi-arm64=grubaa64.efi", "--http-url", kHttpUrl,
+              "--http-url", kHttpUrl6});
+  constexpr int kClients6 = 1200;
+  std::vector<std::string> flags = {"-n",
+                                    absl::StrCat(kClients6),
+                                    "--storm-window",
+                                    "1",
+                                    "--seed",
+                                    "11",
+                                    "--mix",
+                                    "uefi-x64-v6=1,http-v6=1,uefi-x64=1",
+                                    "--expect-http-url6",
+                                    kHttpUrl6};
+  for (const std::string& f : Expectations()) flags.push_back(f);
+  const std::string json = RunStorm(flags);
+  ASSERT_FALSE(json.empty());
+  const Summary summary = StopAndSummarize();
+
+  EXPECT_EQ(JsonNumber(json, "clients", "booted_first_try"), kClients6) << json;
+  EXPECT_EQ(JsonNumber(json, "clients", "never"), 0);
+  for (const char* type : {"uefi-x64-v6", "http-v6", "uefi-x64"}) {
+    EXPECT_NE(json.find(absl::StrCat("\"", type,
+                                     "\":{\"clients\":400,"
+                                     "\"booted_first_try\":400,")),
+              std::string::npos)
+        << type << "\n"
+        << json;
+  }
+  EXPECT_EQ(JsonNumber(json, "wrong_answers", "total"), 0) << json;
+  EXPECT_EQ(JsonNumber(json, "wrong_answers", "duplicates"), 0);
+  EXPECT_EQ(JsonNumber(json, "sent", "discover_retries"), 0);
+  // PXEv6 and UEFI x64 ask on 4011; HTTPv6 does not.
+  EXPECT_EQ(JsonNumber(json, "sent", "requests_4011"), 800) << json;
+  EXPECT_NE(json.find(R"({"file":"http://[fd77::1]/boot.efi","siaddr":)"),
+            std::string::npos)
+      << json;
+  EXPECT_NE(json.find(R"({"file":"tftp://[fd77::5]/grubx64.efi","siaddr":)"),
+            std::string::npos)
+      << json;
+
+  ASSERT_TRUE(summary.found) << TailOfFile(log_);
+  EXPECT_EQ(summary.lost_in_ring, 0);
+  EXPECT_EQ(summary.frames, summary.answered + summary.dropped) << summary.text;
+  EXPECT_EQ(summary.answered, JsonNumber(json, "received", "replies")) << json;
 }
 
 }  // namespace

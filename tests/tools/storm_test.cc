@@ -18,8 +18,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/client_request.h"
+#include "engine/client_request6.h"
 #include "engine/policy_snapshot.h"
 #include "engine/reply.h"
+#include "engine/reply6.h"
 #include "engine/request.h"
 #include "gtest/gtest.h"
 #include "tests/testing/allocation_counter.h"
@@ -39,6 +41,10 @@ namespace {
 
 constexpr uint32_t kServerIp = MakeIpv4(10, 77, 0, 1);
 constexpr MacAddress kServerMac = {0x02, 0x00, 0x00, 0x00, 0x00, 0x01};
+constexpr Ipv6Address kServerLinkLocal = {0xfe, 0x80, 0, 0, 0, 0, 0, 0,
+                                          0,    0,    0, 0, 0, 0, 0, 1};
+constexpr Ipv6Address kServerIp6 = {0xfd, 0x77, 0, 0, 0, 0, 0, 0,
+                                    0,    0,    0, 0, 0, 0, 0, 1};
 constexpr uint64_t kMs = 1'000'000;
 constexpr uint64_t kS = 1'000'000'000;
 // A CLOCK_REALTIME-like start time.
@@ -71,9 +77,12 @@ class FakeProxy {
   FakeProxy()
       : policy_(pxe::testing::CompileOrDie(
             {.defaults = {.file = "pxelinux.0",
-                          .http_url = "http://10.77.0.1/boot.efi"}})) {
+                          .http_url = "http://10.77.0.1/boot.efi",
+                          .http_url6 = "http://[fd77::1]/boot.efi"}})) {
     context_.mac = kServerMac;
     context_.addresses = addresses_;
+    context6_.mac = kServerMac;
+    context6_.addresses = addresses6_;
   }
 
   void SetPolicy(BootPolicy policy) {
@@ -84,8 +93,11 @@ class FakeProxy {
   std::vector<uint8_t> Answer(std::span<const uint8_t> frame) {
     std::array<uint8_t, kMaxReplyFrameSize> out;
     size_t size = 0;
-    if (Respond(frame, RxMeta{}, *policy_, context_, scratch_.get(), out,
-                &size) != DropReason::kNone) {
+    const bool ipv6 = LoadBe16(frame.data() + 12) == kEtherTypeIpv6;
+    if (ipv6 ? Respond6(frame, RxMeta{}, *policy_, context6_, scratch6_.get(),
+                        out, &size) != DropReason::kNone
+             : Respond(frame, RxMeta{}, *policy_, context_, scratch_.get(), out,
+                       &size) != DropReason::kNone) {
       return {};
     }
     return {out.begin(), out.begin() + static_cast<ptrdiff_t>(size)};
@@ -97,6 +109,12 @@ class FakeProxy {
       InterfaceAddress{.address = kServerIp, .prefix_length = 16}};
   ServerContext context_;
   std::unique_ptr<Request> scratch_ = std::make_unique<Request>();
+  // Over IPv6: fe80::1 and fd77::1/64, so X in the PXE URL is fd77::1.
+  std::array<Ipv6InterfaceAddress, 2> addresses6_ = {
+      Ipv6InterfaceAddress{.address = kServerLinkLocal},
+      Ipv6InterfaceAddress{.address = kServerIp6}};
+  ServerContext6 context6_;
+  std::unique_ptr<Request6> scratch6_ = std::make_unique<Request6>();
 };
 
 // Tests change reply bytes, so the UDP checksum is taken as verified.
@@ -128,6 +146,7 @@ BootPolicy PerArchPolicy() {
   policy.defaults.files[static_cast<size_t>(ArchClass::kUefiArm64)] =
       "grubaa64.efi";
   policy.defaults.http_url = "http://10.77.0.1/boot.efi";
+  policy.defaults.http_url6 = "http://[fd77::1]/boot.efi";
   policy.defaults.tftp_server = kTftpIp;
   return policy;
 }
@@ -139,6 +158,7 @@ ExpectedAnswers PerArchAnswers() {
   answers.file[static_cast<size_t>(ArchClass::kUefiArm64)] = "grubaa64.efi";
   answers.http_url[static_cast<size_t>(ArchClass::kUefiX64)] =
       "http://10.77.0.1/boot.efi";
+  answers.http_url6 = "http://[fd77::1]/boot.efi";
   answers.server = kServerIp;
   answers.tftp_server = kTftpIp;
   return answers;
@@ -167,6 +187,12 @@ class Harness {
 
   // Feeds `reply` (a frame) to the table as received at `rx_ns`.
   void Deliver(std::span<const uint8_t> reply, uint64_t rx_ns) {
+    if (LoadBe16(reply.data() + 12) == kEtherTypeIpv6) {
+      ASSERT_EQ(ParseServerFrame6(reply, RxMeta{}, &frame6, &message6),
+                DropReason::kNone);
+      table.OnReply6(frame6, message6, rx_ns);
+      return;
+    }
     ASSERT_EQ(ClassifyFrame(reply, kTrustedChecksum, request.get()),
               DropReason::kServerReply);
     table.OnReply(*request, rx_ns);
@@ -189,6 +215,8 @@ class Harness {
   ClientTable table;
   FakeProxy proxy;
   std::unique_ptr<Request> request = std::make_unique<Request>();
+  FrameView6 frame6;
+  ServerMessage6 message6;
   uint64_t now = kT0;
 };
 
@@ -525,6 +553,15 @@ class ReplyCheckTest : public ::testing::Test {
   }
 
   ReplyVerdict Check(std::span<const uint8_t> frame) {
+    if (expect_.profile->ipv6) {
+      FrameView6 view;
+      ServerMessage6 message;
+      EXPECT_EQ(ParseServerFrame6(frame, kTrustedChecksum, &view, &message),
+                DropReason::kNone);
+      const ClientIdentity& id = harness_->table.identity();
+      const auto duid = MakeDuidLl(id.Mac(0));
+      return CheckReply6(view, message, expect_, duid, id.LinkLocal(0));
+    }
     EXPECT_EQ(ClassifyFrame(frame, kTrustedChecksum, reply_.get()),
               DropReason::kServerReply);
     return CheckReply(*reply_, expect_);
@@ -741,6 +778,79 @@ TEST_F(ReplyCheckTest, AckMustEchoTheBootItemAskedFor) {
   EXPECT_EQ(Check(f).problem, ReplyProblem::kNone);
 }
 
+// DHCPv6 answers to the IPv6 clients: the engine's are right; each flaw a
+// firmware would refuse is named. The message starts after Ethernet, IPv6
+// and UDP; the engine's Advertise has options 1, 2, 16, 59 in this order.
+constexpr size_t kDhcp6 = 14 + 40 + 8;
+
+TEST_F(ReplyCheckTest, Ipv6AnswersAndTheirProblems) {
+  SetUpClient(ClientType::kUefiX64V6);
+  ReplyVerdict v = Check(offer_);
+  EXPECT_EQ(v.kind, ReplyKind::kOffer);
+  EXPECT_EQ(v.problem, ReplyProblem::kNone);
+  std::vector<uint8_t> f = offer_;
+  f[kDhcp6 + 3] ^= 1;  // xid
+  EXPECT_EQ(Check(f).problem, ReplyProblem::kWrongXid);
+  f = offer_;
+  f[kDhcp6 + 4 + 4 + 9] ^= 1;  // the DUID's last byte
+  EXPECT_EQ(Check(f).problem, ReplyProblem::kClientIdNotEchoed);
+  f = offer_;
+  f[kDhcp6 + 4 + 14 + 1] = 3;  // option 2 (server ID) becomes an IA_NA
+  EXPECT_EQ(Check(f).problem, ReplyProblem::kProxyIa);
+  f = offer_;
+  f[kDhcp6 + 4 + 14 + 1] = 99;  // no server ID left
+  EXPECT_EQ(Check(f).problem, ReplyProblem::kWrongServer);
+  f = offer_;
+  f[kDhcp6 + 4 + 14 + 14 + 1] = 99;  // no option 16 left
+  EXPECT_EQ(Check(f).problem, ReplyProblem::kVendorClass);
+  // A Reply nobody asked for.
+  f = offer_;
+  f[kDhcp6] = 7;
+  EXPECT_EQ(Check(f).problem, ReplyProblem::kUnexpectedType);
+
+  const std::vector<uint8_t> reply = AckFrame();
+  ASSERT_FALSE(reply.empty());
+  v = Check(reply);
+  EXPECT_EQ(v.kind, ReplyKind::kAck);
+  EXPECT_EQ(v.problem, ReplyProblem::kNone);
+  f = reply;
+  f[14 + 40 + 1] ^= 1;  // UDP source port
+  EXPECT_EQ(Check(f).problem, ReplyProblem::kAckSourcePort);
+  f = reply;
+  f[14 + 40 + 3] ^= 1;  // UDP destination port
+  EXPECT_EQ(Check(f).problem, ReplyProblem::kAckDestination);
+  answers_.file[static_cast<size_t>(ArchClass::kUefiX64)] = "other.efi";
+  ApplyExpectedAnswers(answers_, Profile(ClientType::kUefiX64V6), &expect_);
+  EXPECT_EQ(Check(reply).problem, ReplyProblem::kWrongFile);
+}
+
+TEST_F(ReplyCheckTest, Ipv6HttpNeedsItsUrl) {
+  SetUpClient(ClientType::kHttpV6);
+  EXPECT_EQ(Check(offer_).problem, ReplyProblem::kNone);
+  answers_.http_url6 = "http://[fd77::1]/other.efi";
+  ApplyExpectedAnswers(answers_, Profile(ClientType::kHttpV6), &expect_);
+  EXPECT_EQ(Check(offer_).problem, ReplyProblem::kWrongFile);
+  answers_.http_url6 = "http://[fd77::1]/boot.efi";
+  ApplyExpectedAnswers(answers_, Profile(ClientType::kHttpV6), &expect_);
+  EXPECT_EQ(Check(offer_).problem, ReplyProblem::kNone);
+  // A PXEClient answer to an HTTP client.
+  std::vector<uint8_t> f = offer_;
+  const size_t vendor = kDhcp6 + 4 + 14 + 14 + 4 + 6;
+  f[vendor] = 'P';
+  EXPECT_EQ(Check(f).problem, ReplyProblem::kVendorClass);
+}
+
+TEST(ReplyCheck6Test, TftpUrlFile) {
+  auto file = [](std::string_view url) {
+    return std::string(TftpUrlFile(
+        {reinterpret_cast<const uint8_t*>(url.data()), url.size()}));
+  };
+  EXPECT_EQ(file("tftp://[fd77::1]/boot/x.efi"), "boot/x.efi");
+  EXPECT_EQ(file("tftp://fd77::1/x.efi"), "");
+  EXPECT_EQ(file("http://[fd77::1]/x.efi"), "");
+  EXPECT_EQ(file("tftp://[fd77::1]"), "");
+}
+
 TEST_F(ReplyCheckTest, RightAnswersPassEveryExpectation) {
   ExpectPerArchFiles();
   for (size_t t = 0; t < kClientTypeCount; ++t) {
@@ -910,6 +1020,27 @@ TEST(ClientFramesTest, DiscoversAreWhatEachFirmwareSends) {
     h.table.PowerOn(0, kT0);
     auto frames = h.Flush();
     ASSERT_EQ(frames.size(), 1u);
+    if (p.ipv6) {
+      // A Solicit from the client's link-local address to ff02::1:2.
+      Request6 r6;
+      ASSERT_EQ(ClassifyFrame6(frames[0], RxMeta{}, &r6), DropReason::kNone)
+          << p.name;
+      EXPECT_EQ(r6.type, dhcp6::MessageType::kSolicit);
+      EXPECT_EQ(r6.mac, h.table.identity().Mac(0));
+      EXPECT_EQ(r6.frame.eth_src, h.table.identity().Mac(0));
+      EXPECT_EQ(r6.frame.ip_src, h.table.identity().LinkLocal(0));
+      EXPECT_EQ(r6.frame.ip_dst, kAllDhcp6Agents);
+      EXPECT_EQ(r6.xid, h.table.identity().DiscoverXid(0) & 0xFFFFFF);
+      EXPECT_EQ(r6.arch_code, p.arch_codes[0]) << p.name;
+      EXPECT_EQ(std::string_view(
+                    reinterpret_cast<const char*>(r6.vendor_class.data()),
+                    r6.vendor_class.size()),
+                p.vendor_class);
+      EXPECT_EQ(r6.kind, p.http ? ClientKind::kHttp : ClientKind::kPxe);
+      EXPECT_TRUE(r6.has_ia);
+      EXPECT_TRUE(r6.has_undi);
+      continue;
+    }
     auto r = std::make_unique<Request>();
     ASSERT_EQ(ClassifyFrame(frames[0], RxMeta{}, r.get()), DropReason::kNone)
         << p.name;
@@ -1329,6 +1460,162 @@ TEST(ClientTableTest, ThePacketPathDoesNotAllocate) {
   EXPECT_EQ(h.table.stats().outcome.no_ack, 100u);  // nobody answered 4011
 }
 
+// PXEv6 and HTTPv6 clients against the engine's DHCPv6 path: Solicit ->
+// Advertise -> (PXEv6) Request to [fd77::1]:4011 with the proxy's server ID
+// and no IA -> Reply.
+TEST(ClientTableTest, Ipv6ClientsBootOnTheFirstTryAgainstOurEngine) {
+  Mix mix{};
+  mix[static_cast<size_t>(ClientType::kUefiX64V6)] = 1;
+  mix[static_cast<size_t>(ClientType::kHttpV6)] = 1;
+  StormConfig config = Config(100, mix);
+  config.expected.file[static_cast<size_t>(ArchClass::kUefiX64)] = "pxelinux.0";
+  config.expected.http_url6 = "http://[fd77::1]/boot.efi";
+  Harness h(config);
+  for (uint32_t i = 0; i < 100; ++i) h.table.PowerOn(i, kT0);
+  const std::vector<std::vector<uint8_t>> solicits = h.Flush();
+  ASSERT_EQ(solicits.size(), 100u);
+  Request6 r;
+  ASSERT_EQ(ClassifyFrame6(solicits[0], RxMeta{}, &r), DropReason::kNone);
+  EXPECT_EQ(r.type, dhcp6::MessageType::kSolicit);
+  EXPECT_EQ(r.frame.ip_src, h.table.identity().LinkLocal(0));
+  EXPECT_EQ(r.frame.eth_src, h.table.identity().Mac(0));
+  EXPECT_TRUE(r.mac_known);
+  EXPECT_EQ(r.mac, h.table.identity().Mac(0));
+  EXPECT_TRUE(r.has_ia);
+  h.AnswerAll(solicits, kMs);
+  h.now += kMs;
+  const std::vector<std::vector<uint8_t>> requests = h.Flush();
+  ASSERT_EQ(requests.size(), 50u);
+  ASSERT_EQ(ClassifyFrame6(requests[0], RxMeta{}, &r), DropReason::kNone);
+  EXPECT_EQ(r.type, dhcp6::MessageType::kRequest);
+  EXPECT_TRUE(r.on_pxe_port());
+  EXPECT_EQ(r.frame.udp_src, kPxeServerPort);
+  EXPECT_EQ(r.frame.ip_dst, kServerIp6);
+  EXPECT_EQ(r.frame.eth_dst, kServerMac);
+  EXPECT_FALSE(r.has_ia);
+  const ServerDuid duid = MakeServerDuid(kServerMac);
+  EXPECT_EQ(std::vector<uint8_t>(r.server_id.begin(), r.server_id.end()),
+            std::vector<uint8_t>(duid.begin(), duid.end()));
+  h.AnswerAll(requests, kMs);
+
+  const StormStats& s = h.table.stats();
+  EXPECT_TRUE(h.table.AllFinished());
+  EXPECT_EQ(s.outcome.first_try, 100u);
+  EXPECT_EQ(s.by_type[static_cast<size_t>(ClientType::kUefiX64V6)].first_try,
+            50u);
+  EXPECT_EQ(s.by_type[static_cast<size_t>(ClientType::kHttpV6)].first_try, 50u);
+  EXPECT_EQ(s.requests_sent, 50u);
+  EXPECT_EQ(s.offers_accepted, 100u);
+  EXPECT_EQ(s.acks_accepted, 50u);
+  EXPECT_EQ(s.replies, 150u);
+  EXPECT_EQ(s.wrong_answers(), 0u);
+  EXPECT_EQ(s.answered_in_time, 150u);
+  EXPECT_EQ(s.lost(), 0u);
+  EXPECT_EQ(s.boot_time.max(), 2 * kMs);
+}
+
+TEST(ClientTableTest, Ipv6AddressServerAdvertisesAreNotJudged) {
+  Harness h(Config(1, Only(ClientType::kUefiX64V6)));
+  h.table.PowerOn(0, kT0);
+  const auto solicits = h.Flush();
+  ASSERT_EQ(solicits.size(), 1u);
+  // An address server's Advertise: the client's ID, an IA_NA, no class.
+  std::vector<uint8_t> reply = h.proxy.Answer(solicits[0]);
+  ASSERT_FALSE(reply.empty());
+  FrameView6 view;
+  ServerMessage6 m;
+  ASSERT_EQ(ParseServerFrame6(reply, RxMeta{}, &view, &m), DropReason::kNone);
+  const size_t option16 = kDhcp6 + 4 + 14 + 14;
+  reply[option16 + 1] = 3;  // option 16 becomes an IA_NA
+  ASSERT_EQ(ParseServerFrame6(reply, kTrustedChecksum, &view, &m),
+            DropReason::kNone);
+  h.table.OnReply6(view, m, h.now + kMs);
+  EXPECT_EQ(h.table.stats().dhcp_server_offers, 1u);
+  EXPECT_EQ(h.table.stats().wrong_answers(), 0u);
+  EXPECT_EQ(h.table.slot(0).phase, Phase::kDiscovering);
+}
+
+TEST(ClientTableTest, Ipv4AnswerToAnIpv6ClientIsUnexpected) {
+  Mix mix{};
+  mix[static_cast<size_t>(ClientType::kUefiX64)] = 1;
+  mix[static_cast<size_t>(ClientType::kUefiX64V6)] = 1;
+  Harness v4(Config(2, Only(ClientType::kUefiX64)));
+  Harness h(Config(2, mix));
+  v4.table.PowerOn(0, kT0);
+  h.table.PowerOn(0, kT0);
+  h.table.PowerOn(1, kT0);
+  h.Flush();
+  // The same seed gives client 0 the same MAC in both tables; in `h`,
+  // client 0 or 1 is the IPv6 one. Answer the IPv4 DISCOVER of `v4`'s
+  // client 0 and deliver it to whichever of h's clients is IPv6.
+  const auto discovers = v4.Flush();
+  ASSERT_EQ(discovers.size(), 1u);
+  std::vector<uint8_t> offer = v4.proxy.Answer(discovers[0]);
+  ASSERT_FALSE(offer.empty());
+  const uint32_t v6_client = Profile(h.table.slot(0).type).ipv6 ? 0 : 1;
+  const MacAddress mac = h.table.identity().Mac(v6_client);
+  std::copy(mac.begin(), mac.end(), offer.begin() + kBootp + 28);  // chaddr
+  h.Deliver(offer, h.now + kMs);
+  EXPECT_EQ(h.table.stats()
+                .problems[static_cast<size_t>(ReplyProblem::kUnexpectedType)],
+            1u);
+  EXPECT_EQ(h.table.slot(v6_client).phase, Phase::kDiscovering);
+}
+
+TEST(ClientTableTest, Ipv6PacketPathDoesNotAllocate) {
+  Mix mix{};
+  mix[static_cast<size_t>(ClientType::kUefiX64V6)] = 1;
+  mix[static_cast<size_t>(ClientType::kHttpV6)] = 1;
+  StormConfig config = Config(200, mix);
+  config.expected = PerArchAnswers();
+  Harness h(config);
+  std::array<uint8_t, 2048> slot;
+  std::vector<std::vector<uint8_t>> replies;
+  {
+    Harness probe(config);
+    probe.proxy.SetPolicy(PerArchPolicy());
+    for (uint32_t i = 0; i < 200; ++i) probe.table.PowerOn(i, kT0);
+    for (const auto& f : probe.Flush())
+      replies.push_back(probe.proxy.Answer(f));
+  }
+  FrameView6 view;
+  ServerMessage6 message;
+  pxe::testing::AllocationCounter counter;
+  for (uint32_t i = 0; i < 200; ++i) h.table.PowerOn(i, kT0);
+  uint32_t client = 0;
+  auto send_all = [&](uint64_t now) {
+    while (h.table.WriteNextFrame(slot, now, &client) != 0) {
+      h.table.OnSent(client, now);
+    }
+  };
+  send_all(kT0);
+  for (const auto& r : replies) {
+    ParseServerFrame6(r, RxMeta{}, &view, &message);
+    h.table.OnReply6(view, message, kT0 + kMs);
+  }
+  send_all(kT0 + 2 * kMs);  // the 4011 Requests
+  h.table.ExpireTimers(kT0 + 10 * kS);
+  send_all(kT0 + 10 * kS);  // re-sent once
+  h.table.ExpireTimers(kT0 + 20 * kS);
+  counter.Stop();
+  EXPECT_EQ(counter.allocations(), 0u);
+  EXPECT_EQ(h.table.stats().offers_accepted, 200u);
+  EXPECT_EQ(h.table.stats().wrong_answers(), 0u);
+  EXPECT_EQ(h.table.stats().requests_sent, 200u);   // 100, re-sent once
+  EXPECT_EQ(h.table.stats().outcome.no_ack, 100u);  // nobody answered 4011
+}
+
+TEST(StormConfigTest, Ipv6MixAndExpectations) {
+  auto config = Parse({"-i", "eth0", "--mix", "uefi-x64-v6=3,http-v6=1",
+                       "--expect-http-url6", "http://[fd77::1]/x.efi"});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(FormatMix(config->mix), "uefi-x64-v6=3,http-v6=1");
+  EXPECT_EQ(config->expected.http_url6, "http://[fd77::1]/x.efi");
+  EXPECT_TRUE(config->expected.any());
+  EXPECT_FALSE(Parse({"-i", "eth0", "--expect-http-url6", "tftp://x"}).ok());
+  EXPECT_NE(StormUsageText().find("uefi-x64-v6"), std::string::npos);
+}
+
 // --- ARP ---------------------------------------------------------------------
 
 TEST(ArpTest, AnswersARequestForAClientAddress) {
@@ -1525,7 +1812,8 @@ TEST(ReportTest, JsonIsValidAndCarriesTheFigures) {
   EXPECT_EQ(std::count(json.begin(), json.end(), '\n'), 1);
   for (std::string_view needle : std::vector<std::string_view>{
            R"("interface":"veth\"1")", R"("clients":10,)",
-           R"("mix":{"bios":40,"uefi-x64":40,"arm64":10,"ipxe":5,"http":5})",
+           R"("mix":{"bios":40,"uefi-x64":40,"arm64":10,"ipxe":5,"http":5,)"
+           R"("uefi-x64-v6":0,"http-v6":0})",
            R"("mode":"storm_window")", R"("seed":42)",
            R"("client_net":"10.77.128.0/17")", R"("booted_first_try":9)",
            R"("never_no_offer":1)", R"("offer_yiaddr":1)",
@@ -1555,7 +1843,7 @@ TEST(ReportTest, ExpectedAnswersAreShownAndCounted) {
            "Checked    against server 10.77.0.1, TFTP server 10.77.0.9, "
            "bios=pxelinux.0, uefi-x64=grubx64.efi, "
            "HTTP uefi-x64=http://10.77.0.1/boot.efi, "
-           "uefi-arm64=grubaa64.efi\n",
+           "uefi-arm64=grubaa64.efi, HTTPv6=http://[fd77::1]/boot.efi\n",
            "Wrong      4 wrong answers",
            "boot file or URL not the one for the client's architecture"}) {
     EXPECT_NE(text.find(needle), std::string::npos) << needle << "\n" << text;
@@ -1565,7 +1853,8 @@ TEST(ReportTest, ExpectedAnswersAreShownAndCounted) {
   for (std::string_view needle : std::vector<std::string_view>{
            R"("expected":{"server":"10.77.0.1","tftp_server":"10.77.0.9",)",
            R"("files":{"bios":"pxelinux.0","uefi-x64":"grubx64.efi",)",
-           R"("http_urls":{"uefi-x64":"http://10.77.0.1/boot.efi"}})",
+           R"("http_urls":{"uefi-x64":"http://10.77.0.1/boot.efi"},)"
+           R"("http_url6":"http://[fd77::1]/boot.efi"})",
            R"("wrong_answers":{"total":4,)", R"("wrong_file":3,)",
            R"("ack_source_port":0,"bad_option43":0,"wrong_server":0,)"}) {
     EXPECT_NE(json.find(needle), std::string::npos) << needle << "\n" << json;

@@ -76,6 +76,16 @@ std::array<uint8_t, 16> ClientIdentity::Uuid(uint32_t index) const {
   return uuid;
 }
 
+Ipv6Address ClientIdentity::LinkLocal(uint32_t index) const {
+  const MacAddress mac = Mac(index);
+  return {0xfe,   0x80,   0,
+          0,      0,      0,
+          0,      0,      static_cast<uint8_t>(mac[0] ^ 0x02),
+          mac[1], mac[2], 0xff,
+          0xfe,   mac[3], mac[4],
+          mac[5]};
+}
+
 std::optional<uint32_t> ClientIdentity::IndexOfAddress(uint32_t address) const {
   if (address <= net_base_) return std::nullopt;
   const uint32_t index = address - net_base_ - 1;

@@ -39,6 +39,9 @@ class ClientIdentity {
   std::array<uint8_t, 16> Uuid(uint32_t index) const;
 
   uint32_t Address(uint32_t index) const { return net_base_ + index + 1; }
+  // An IPv6 client's address: fe80::/64 with the modified EUI-64 of its MAC
+  // (RFC 4291 §2.5.1, appendix A), as the firmware forms it.
+  Ipv6Address LinkLocal(uint32_t index) const;
   std::optional<uint32_t> IndexOfAddress(uint32_t address) const;
 
  private:

@@ -51,6 +51,25 @@ constexpr std::array<ClientProfile, kClientTypeCount> kProfiles = {{
      .ipxe = false,
      .http = true,
      .edk2 = false},
+    // OVMF's PXEv6 and HTTPv6 Solicits (tests/data) report UNDI 3.0.
+    {.name = "uefi-x64-v6",
+     .arch_codes = kArchUefiX64,
+     .vendor_class = "PXEClient:Arch:00007:UNDI:003000",
+     .undi = {3, 0},
+     .broadcast = false,
+     .ipxe = false,
+     .http = false,
+     .edk2 = true,
+     .ipv6 = true},
+    {.name = "http-v6",
+     .arch_codes = kArchHttpX64,
+     .vendor_class = "HTTPClient:Arch:00016:UNDI:003000",
+     .undi = {3, 0},
+     .broadcast = false,
+     .ipxe = false,
+     .http = true,
+     .edk2 = false,
+     .ipv6 = true},
 }};
 
 }  // namespace

@@ -20,8 +20,12 @@ enum class ClientType : uint8_t {
   kArm64,    // EDK2 AArch64: arch 11
   kIpxe,     // iPXE (QEMU's BIOS ROM): arch 0, options 77 and 175
   kHttp,     // UEFI HTTP boot x64: arch 16, "HTTPClient", never on 4011
+  // Over DHCPv6 (RFC 8415, RFC 5970), as EDK2's clients: Solicit from the
+  // client's link-local address to ff02::1:2 -> proxy Advertise (no IA) ->
+  kUefiX64V6,  // PXEv6: Request from 4011 to [X]:4011 -> Reply with the URL
+  kHttpV6,     // HTTPv6: the Advertise's option 59 is the URL; no Request
 };
-inline constexpr size_t kClientTypeCount = 5;
+inline constexpr size_t kClientTypeCount = 7;
 
 struct ClientProfile {
   std::string_view name;  // in --mix and in reports: "bios", "uefi-x64", ...
@@ -35,11 +39,16 @@ struct ClientProfile {
   // port 4011 with DF set. Otherwise (PXE ROM, iPXE): asks only when the
   // offer names no boot file, to option 54 first (else siaddr), from port 68.
   bool edk2;
+  // DHCPv6: option 16 for 60, 61 for 93, 62 for 94 (no BOOTP flags, no
+  // options 77, 175 or 97); the 4011 Request carries the proxy's server ID
+  // and goes to the host of its "tftp://[X]/" URL, with the Solicit's xid.
+  bool ipv6 = false;
 };
 
 const ClientProfile& Profile(ClientType type);
 
-// "bios", "uefi-x64", "arm64", "ipxe", "http"; nullopt for anything else.
+// "bios", "uefi-x64", "arm64", "ipxe", "http", "uefi-x64-v6", "http-v6";
+// nullopt for anything else.
 std::optional<ClientType> ParseClientTypeName(std::string_view name);
 
 // The boot item iPXE asks for on 4011 (PXE 2.1 43.71): type 0x8000, layer 0.

@@ -1,5 +1,7 @@
 #include "tools/storm/client_table.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -10,6 +12,16 @@ namespace pxe::storm {
 namespace {
 
 constexpr size_t kRequestTimers = 2;  // the re-send, then the give-up
+
+// An IPv6 literal ("fd77::1") without allocating: copied to a terminated
+// stack buffer for inet_pton().
+bool ParseIpv6Literal(std::string_view text, Ipv6Address* out) {
+  char buffer[INET6_ADDRSTRLEN];
+  if (text.empty() || text.size() >= sizeof(buffer)) return false;
+  std::memcpy(buffer, text.data(), text.size());
+  buffer[text.size()] = 0;
+  return inet_pton(AF_INET6, buffer, out->data()) == 1;
+}
 
 uint8_t SaturatingIncrement(uint8_t n) { return n == 255 ? n : n + 1; }
 
@@ -25,6 +37,8 @@ ClientTable::ClientTable(const StormConfig& config, uint64_t seed)
       answers_(config.expected),
       slots_(config.clients),
       send_queue_(config.clients) {
+  const size_t v6 = static_cast<size_t>(ClientType::kUefiX64V6);
+  if (config.mix[v6] != 0) server_ip6_.resize(config.clients);
   const std::vector<ClientType> types = AssignTypes(config.mix, size());
   for (uint32_t i = 0; i < size(); ++i) {
     slots_[i].type = types[i];
@@ -70,6 +84,12 @@ size_t ClientTable::WriteNextFrame(std::span<uint8_t> out, uint64_t now_ns,
       continue;  // finished while queued
     }
     const ClientProfile& profile = Profile(slot.type);
+    if (profile.ipv6) {
+      const size_t size = WriteFrame6(i, now_ns, out);
+      if (size == 0) continue;  // cannot happen: every spec here fits
+      *client = i;
+      return size;
+    }
     const std::array<uint8_t, 16> uuid = identity_.Uuid(i);
     const uint64_t secs =
         slot.discovers_sent == 0
@@ -105,6 +125,41 @@ size_t ClientTable::WriteNextFrame(std::span<uint8_t> out, uint64_t now_ns,
     return size;
   }
   return 0;
+}
+
+size_t ClientTable::WriteFrame6(uint32_t i, uint64_t now_ns,
+                                std::span<uint8_t> out) {
+  const ClientSlot& slot = slots_[i];
+  const ClientProfile& profile = Profile(slot.type);
+  // Option 8 counts hundredths of a second since the first Solicit.
+  const uint64_t elapsed =
+      slot.discovers_sent == 0
+          ? 0
+          : Elapsed(slot.first_discover_ns, now_ns) / 10'000'000;
+  const MacAddress mac = identity_.Mac(i);
+  ClientRequest6Spec spec{.xid = identity_.DiscoverXid(i) & 0xFFFFFF,
+                          .client_mac = mac,
+                          .ia_na_iaid = identity_.RequestXid(i),
+                          .elapsed_centiseconds = static_cast<uint16_t>(
+                              std::min<uint64_t>(elapsed, 0xFFFF)),
+                          .nii = profile.undi,
+                          .arch = profile.arch_codes[0],
+                          .vendor_class = profile.vendor_class,
+                          .src_mac = mac,
+                          .src_ip = identity_.LinkLocal(i)};
+  if (slot.phase == Phase::kRequesting) {
+    // EDK2's 4011 Request: the proxy's server ID, no IA, 4011 to 4011.
+    const ServerId& id = server_ids_[slot.server_ip];
+    spec.type = dhcp6::MessageType::kRequest;
+    spec.server_id = std::span(id.bytes).first(id.size);
+    spec.ia_na_iaid = std::nullopt;
+    spec.dst_ip = server_ip6_[i];
+    spec.dst_mac =
+        spec.dst_ip[0] == 0xFF ? kAllDhcp6AgentsMac : slot.server_mac;
+    spec.src_port = kPxeServerPort;
+    spec.dst_port = kPxeServerPort;
+  }
+  return BuildClientFrame6(spec, out);
 }
 
 void ClientTable::OnSent(uint32_t client, uint64_t now_ns) {
@@ -158,8 +213,9 @@ void ClientTable::OnReply(const Request& reply, uint64_t rx_ns) {
   ClientSlot& slot = slots_[i];
   ++stats_.replies;
   stats_.last_reply_ns = std::max(stats_.last_reply_ns, rx_ns);
-  if (slot.phase == Phase::kOff) {
-    // Nothing sent yet: a stale answer (an earlier run with this seed).
+  if (slot.phase == Phase::kOff || Profile(slot.type).ipv6) {
+    // Nothing sent yet: a stale answer (an earlier run with this seed); or
+    // a DHCPv4 answer to a client that sent only DHCPv6.
     ++stats_.problems[static_cast<size_t>(ReplyProblem::kUnexpectedType)];
     return;
   }
@@ -172,7 +228,7 @@ void ClientTable::OnReply(const Request& reply, uint64_t rx_ns) {
     ++stats_.problems[static_cast<size_t>(verdict.problem)];
     return;
   }
-  CountBootFile(reply);
+  CountBootFile(BootFile(reply), reply.bootp.siaddr());
   if (verdict.kind == ReplyKind::kOffer) {
     slot.offers_seen = SaturatingIncrement(slot.offers_seen);
     if (slot.phase == Phase::kDiscovering) {
@@ -185,6 +241,106 @@ void ClientTable::OnReply(const Request& reply, uint64_t rx_ns) {
     return;
   }
   // An ACK (CheckReply() flags every other type).
+  OnGoodAck(i, rx_ns);
+}
+
+void ClientTable::OnReply6(const FrameView6& frame,
+                           const ServerMessage6& message, uint64_t rx_ns) {
+  const std::optional<uint32_t> index = identity_.IndexOfMac(frame.eth_dst);
+  if (!index) return;  // another machine's, or multicast
+  const uint32_t i = *index;
+  ClientSlot& slot = slots_[i];
+  ++stats_.replies;
+  stats_.last_reply_ns = std::max(stats_.last_reply_ns, rx_ns);
+  if (slot.phase == Phase::kOff || !Profile(slot.type).ipv6) {
+    ++stats_.problems[static_cast<size_t>(ReplyProblem::kUnexpectedType)];
+    return;
+  }
+  const std::array<uint8_t, kDuidLlSize> duid = MakeDuidLl(identity_.Mac(i));
+  const ReplyVerdict verdict =
+      CheckReply6(frame, message, Expectation(i), duid, identity_.LinkLocal(i));
+  if (verdict.kind == ReplyKind::kDhcpServerOffer) {
+    ++stats_.dhcp_server_offers;
+    return;
+  }
+  if (verdict.problem != ReplyProblem::kNone) {
+    ++stats_.problems[static_cast<size_t>(verdict.problem)];
+    return;
+  }
+  CountBootFile(message.boot_url, 0);
+  if (verdict.kind == ReplyKind::kOffer) {
+    slot.offers_seen = SaturatingIncrement(slot.offers_seen);
+    if (slot.phase == Phase::kDiscovering) {
+      AcceptAdvertise(i, frame, message, rx_ns);
+    } else if (slot.offers_seen > slot.discovers_sent) {
+      ++stats_.duplicates;
+    } else {
+      ++stats_.late_replies;
+    }
+    return;
+  }
+  OnGoodAck(i, rx_ns);
+}
+
+void ClientTable::AcceptAdvertise(uint32_t client, const FrameView6& frame,
+                                  const ServerMessage6& message,
+                                  uint64_t rx_ns) {
+  ClientSlot& slot = slots_[client];
+  const ClientProfile& profile = Profile(slot.type);
+  if (!profile.http) {
+    // Which proxy: its server ID, kept once in a small table.
+    size_t k = 0;
+    while (k < server_id_count_ &&
+           !(server_ids_[k].size == message.server_id.size() &&
+             std::memcmp(server_ids_[k].bytes.data(), message.server_id.data(),
+                         message.server_id.size()) == 0)) {
+      ++k;
+    }
+    if (k == server_id_count_) {
+      if (k == kServerIdSlots || message.server_id.size() > 130) {
+        ++stats_.late_replies;  // more proxies than we track: not taken
+        return;
+      }
+      server_ids_[k].size = static_cast<uint8_t>(message.server_id.size());
+      std::memcpy(server_ids_[k].bytes.data(), message.server_id.data(),
+                  message.server_id.size());
+      ++server_id_count_;
+    }
+    slot.server_ip = static_cast<uint32_t>(k);
+    // EDK2 asks the host of "tftp://[X]/..." (no URL: ff02::1:2).
+    Ipv6Address target = kAllDhcp6Agents;
+    if (message.has_boot_url) {
+      target = frame.ip_src;
+      const std::string_view url(
+          reinterpret_cast<const char*>(message.boot_url.data()),
+          message.boot_url.size());
+      constexpr std::string_view kTftp = "tftp://[";
+      const size_t close = url.find(']');
+      Ipv6Address parsed;
+      if (url.starts_with(kTftp) && close != std::string_view::npos &&
+          ParseIpv6Literal(url.substr(kTftp.size(), close - kTftp.size()),
+                           &parsed)) {
+        target = parsed;
+      }
+    }
+    server_ip6_[client] = target;
+    slot.server_mac = frame.eth_src;
+  }
+  ++stats_.offers_accepted;
+  stats_.offer_latency.Record(Elapsed(slot.last_send_ns, rx_ns));
+  const uint64_t since_first = Elapsed(slot.first_discover_ns, rx_ns);
+  slot.first_try = since_first <= schedule_.first_try_ns;
+  if (since_first <= schedule_.in_time_ns) ++stats_.answered_in_time;
+  if (profile.http) {
+    Finish(client, Phase::kBooted, rx_ns);
+    return;
+  }
+  slot.phase = Phase::kRequesting;
+  QueueSend(client, rx_ns);
+}
+
+void ClientTable::OnGoodAck(uint32_t i, uint64_t rx_ns) {
+  ClientSlot& slot = slots_[i];
   slot.acks_seen = SaturatingIncrement(slot.acks_seen);
   if (slot.phase == Phase::kRequesting) {
     ++stats_.acks_accepted;
@@ -202,16 +358,16 @@ void ClientTable::OnReply(const Request& reply, uint64_t rx_ns) {
   }
 }
 
-void ClientTable::CountBootFile(const Request& reply) {
-  const std::span<const uint8_t> file = BootFile(reply);
+void ClientTable::CountBootFile(std::span<const uint8_t> file,
+                                uint32_t siaddr) {
   if (file.empty()) return;
   const size_t length = std::min(file.size(), size_t{255});
   for (BootFileCount& slot : stats_.boot_files) {
     if (slot.count == 0) {
       std::memcpy(slot.file.data(), file.data(), length);
       slot.file[length] = 0;
-      slot.siaddr = reply.bootp.siaddr();
-    } else if (slot.siaddr != reply.bootp.siaddr() ||
+      slot.siaddr = siaddr;
+    } else if (slot.siaddr != siaddr ||
                std::strlen(slot.file.data()) != length ||
                std::memcmp(slot.file.data(), file.data(), length) != 0) {
       continue;

@@ -11,6 +11,11 @@
 //                              1 s; no ACK 1 s later -> no_ack
 //   requesting -> booted       on the ACK
 //
+// IPv6 clients (uefi-x64-v6, http-v6) run the same machine over DHCPv6:
+// Solicit for DISCOVER, a proxy Advertise for the offer (HTTPv6 boots on
+// its URL), the Request to [X]:4011 for the REQUEST and the Reply for the
+// ACK, with the same retries.
+//
 // (times scaled by --retry-scale). Wrong answers (reply_check.h; against
 // --expect-* too) are counted and ignored, as firmware ignores them.
 //
@@ -27,6 +32,7 @@
 #include <vector>
 
 #include "engine/byte_order.h"
+#include "engine/client_request6.h"
 #include "engine/request.h"
 #include "tools/storm/client_identity.h"
 #include "tools/storm/client_profile.h"
@@ -49,8 +55,10 @@ enum class Phase : uint8_t {
 struct ClientSlot {
   uint64_t first_discover_ns = 0;  // CLOCK_REALTIME of the first DISCOVER
   uint64_t last_send_ns = 0;       // of the latest DISCOVER or REQUEST
-  uint64_t due_ns = 0;      // when the queued frame was due (for send_lag)
-  uint32_t server_ip = 0;   // where the 4011 request goes
+  uint64_t due_ns = 0;  // when the queued frame was due (for send_lag)
+  // Where the 4011 request goes; for an IPv6 client, the index of its
+  // proxy's server ID in the table's list (its address is in the table).
+  uint32_t server_ip = 0;
   MacAddress server_mac{};  // the proxy offer's Ethernet source
   Phase phase = Phase::kOff;
   ClientType type = ClientType::kBios;
@@ -95,6 +103,10 @@ class ClientTable {
   // A frame ClassifyFrame() called kServerReply, received at `rx_ns` (the
   // kernel's CLOCK_REALTIME stamp). Replies to chaddrs not ours are ignored.
   void OnReply(const Request& reply, uint64_t rx_ns);
+  // A DHCPv6 Advertise or Reply (ParseServerFrame6() accepted `frame`),
+  // received at `rx_ns`. Messages to MACs not ours are ignored.
+  void OnReply6(const FrameView6& frame, const ServerMessage6& message,
+                uint64_t rx_ns);
   // A frame to our MAC prefix whose IPv4 or UDP checksum is wrong.
   void OnBadChecksum() { ++stats_.bad_checksums; }
   // How long a reply waited in the receive ring before it was handled.
@@ -111,8 +123,13 @@ class ClientTable {
  private:
   void QueueSend(uint32_t client, uint64_t due_ns);
   void Finish(uint32_t client, Phase outcome, uint64_t when_ns);
-  void CountBootFile(const Request& reply);
+  void CountBootFile(std::span<const uint8_t> file, uint32_t siaddr);
   void AcceptOffer(uint32_t client, const Request& reply, uint64_t rx_ns);
+  // The ACK (or Reply) part of OnReply() and OnReply6(), after the checks.
+  void OnGoodAck(uint32_t client, uint64_t rx_ns);
+  void AcceptAdvertise(uint32_t client, const FrameView6& frame,
+                       const ServerMessage6& message, uint64_t rx_ns);
+  size_t WriteFrame6(uint32_t client, uint64_t now_ns, std::span<uint8_t> out);
   ClientExpectation Expectation(uint32_t client) const;
 
   ClientIdentity identity_;
@@ -128,6 +145,16 @@ class ClientTable {
   // the 4011 re-send and give-up.
   std::vector<TimerQueue> discover_timers_;
   std::vector<TimerQueue> request_timers_;
+  // IPv6 clients: each one's 4011 target (sized only when the mix has any),
+  // and the proxies' server IDs they echo (a few proxies on one LAN).
+  std::vector<Ipv6Address> server_ip6_;
+  struct ServerId {
+    uint8_t size = 0;
+    std::array<uint8_t, 130> bytes{};
+  };
+  static constexpr size_t kServerIdSlots = 8;
+  std::array<ServerId, kServerIdSlots> server_ids_{};
+  size_t server_id_count_ = 0;
   uint16_t ip_id_ = 0;
   uint32_t finished_ = 0;
   StormStats stats_;

@@ -191,7 +191,9 @@ std::string_view ReplyProblemName(ReplyProblem problem) {
       "bad_option43",
       "wrong_server",
       "wrong_siaddr",
-      "wrong_file"};
+      "wrong_file",
+      "client_id_not_echoed",
+      "proxy_ia"};
   return kNames[static_cast<size_t>(problem)];
 }
 
@@ -210,7 +212,9 @@ std::string_view ReplyProblemText(ReplyProblem problem) {
       "option 43 malformed or without what the firmware needs",
       "option 54 not the expected server",
       "siaddr not the expected TFTP server or proxy",
-      "boot file or URL not the one for the client's architecture"};
+      "boot file or URL not the one for the client's architecture",
+      "DHCPv6 answer without the client's ID",
+      "DHCPv6 proxy answer with an IA (an address offer)"};
   return kTexts[static_cast<size_t>(problem)];
 }
 
@@ -224,6 +228,74 @@ ReplyVerdict CheckReply(const Request& reply, const ClientExpectation& expect) {
       return {.kind = ReplyKind::kOther,
               .problem = ReplyProblem::kUnexpectedType};
   }
+}
+
+std::string_view TftpUrlFile(std::span<const uint8_t> url) {
+  constexpr std::string_view kTftp = "tftp://[";
+  const std::string_view text(reinterpret_cast<const char*>(url.data()),
+                              url.size());
+  if (!text.starts_with(kTftp)) return {};
+  const size_t close = text.find("]/", kTftp.size());
+  if (close == std::string_view::npos) return {};
+  return text.substr(close + 2);
+}
+
+ReplyVerdict CheckReply6(const FrameView6& frame, const ServerMessage6& m,
+                         const ClientExpectation& e,
+                         std::span<const uint8_t> client_id,
+                         const Ipv6Address& client_ip) {
+  const ClientProfile& profile = *e.profile;
+  const std::string_view url(reinterpret_cast<const char*>(m.boot_url.data()),
+                             m.boot_url.size());
+  ReplyVerdict v;
+  if (m.type == dhcp6::MessageType::kAdvertise) {
+    v.kind = ReplyKind::kOffer;
+    // An address server's Advertise: not a proxy's, not ours to judge.
+    if (m.has_ia && !m.boot_class()) {
+      v.kind = ReplyKind::kDhcpServerOffer;
+      return v;
+    }
+  } else if (m.type == dhcp6::MessageType::kReply && e.request_sent) {
+    v.kind = ReplyKind::kAck;
+  } else {
+    return {.kind = ReplyKind::kOther,
+            .problem = ReplyProblem::kUnexpectedType};
+  }
+  const std::string_view want_class = profile.http ? "HTTPClient" : "PXEClient";
+  const std::string_view vendor(
+      reinterpret_cast<const char*>(m.vendor_class.data()),
+      m.vendor_class.size());
+  if (m.xid != (e.discover_xid & 0xFFFFFF)) {
+    v.problem = ReplyProblem::kWrongXid;
+  } else if (m.client_id.size() != client_id.size() ||
+             std::memcmp(m.client_id.data(), client_id.data(),
+                         client_id.size()) != 0) {
+    v.problem = ReplyProblem::kClientIdNotEchoed;
+  } else if (m.has_ia) {
+    v.problem = ReplyProblem::kProxyIa;
+  } else if (!m.has_vendor_class || !vendor.starts_with(want_class)) {
+    v.problem = ReplyProblem::kVendorClass;
+  } else if (m.server_id.empty()) {
+    v.problem = ReplyProblem::kWrongServer;
+  } else if (profile.http && !url.starts_with("http://") &&
+             !url.starts_with("https://")) {
+    v.problem = ReplyProblem::kHttpNoUrl;
+  } else if (v.kind == ReplyKind::kAck && frame.udp_src != kPxeServerPort) {
+    v.problem = ReplyProblem::kAckSourcePort;
+  } else if (v.kind == ReplyKind::kAck &&
+             (frame.udp_dst != kPxeServerPort || frame.ip_dst != client_ip)) {
+    v.problem = ReplyProblem::kAckDestination;
+  } else if (v.kind == ReplyKind::kAck && TftpUrlFile(m.boot_url).empty()) {
+    v.problem = ReplyProblem::kAckNoFile;
+  } else if (!e.file.empty()) {
+    // HTTPv6: the Advertise's URL; PXEv6: the file of the Reply's URL.
+    if (profile.http
+            ? url != e.file
+            : v.kind == ReplyKind::kAck && TftpUrlFile(m.boot_url) != e.file) {
+      v.problem = ReplyProblem::kWrongFile;
+    }
+  }
+  return v;
 }
 
 OfferFacts ReadOffer(const Request& reply) {
@@ -300,7 +372,8 @@ bool ExpectedAnswers::any() const {
   for (size_t i = 0; i < kArchClassCount; ++i) {
     if (!file[i].empty() || !http_url[i].empty()) return true;
   }
-  return !ipxe_script.empty() || server != 0 || tftp_server != 0;
+  return !ipxe_script.empty() || !http_url6.empty() || server != 0 ||
+         tftp_server != 0;
 }
 
 ArchClass ArchClassOf(const ClientProfile& profile) {
@@ -312,7 +385,9 @@ void ApplyExpectedAnswers(const ExpectedAnswers& answers,
                           const ClientProfile& profile,
                           ClientExpectation* expect) {
   const size_t arch = static_cast<size_t>(ArchClassOf(profile));
-  if (profile.http) {
+  if (profile.http && profile.ipv6) {
+    expect->file = answers.http_url6;
+  } else if (profile.http) {
     expect->file = answers.http_url[arch];
   } else if (profile.ipxe && !answers.ipxe_script.empty()) {
     expect->file = answers.ipxe_script;

@@ -14,6 +14,8 @@
 
 #include "engine/arch.h"
 #include "engine/byte_order.h"
+#include "engine/client_request6.h"
+#include "engine/dhcp6.h"
 #include "engine/request.h"
 #include "tools/storm/client_profile.h"
 
@@ -36,9 +38,13 @@ enum class ReplyProblem : uint8_t {
   kWrongServer,  // option 54 missing or not the expected server
   kWrongSiaddr,  // siaddr not the TFTP server (file) or the proxy (no file)
   kWrongFile,    // not the boot file or URL for the client's architecture
+  // DHCPv6 only (kWrongXid, kVendorClass, kHttpNoUrl, kAckNoFile,
+  // kAckDestination, kAckSourcePort, kWrongServer and kWrongFile apply too).
+  kClientIdNotEchoed,  // option 1 missing or not the client's DUID
+  kProxyIa,            // IA_NA, IA_TA or IA_PD in a proxy Advertise or Reply
 };
-inline constexpr size_t kReplyProblemCount = 14;
-static_assert(static_cast<size_t>(ReplyProblem::kWrongFile) + 1 ==
+inline constexpr size_t kReplyProblemCount = 16;
+static_assert(static_cast<size_t>(ReplyProblem::kProxyIa) + 1 ==
               kReplyProblemCount);
 
 // "wrong_xid", ... for JSON; a short sentence for people.
@@ -66,6 +72,7 @@ struct ExpectedAnswers {
   // URL per architecture class for HTTP-boot clients (--http-url).
   std::array<std::string, kArchClassCount> http_url;
   std::string ipxe_script;   // for iPXE clients, over their arch's file
+  std::string http_url6;     // for HTTPv6 clients (--expect-http-url6)
   uint32_t server = 0;       // the proxy: option 54; siaddr without a file
   uint32_t tftp_server = 0;  // siaddr with a TFTP file; 0: `server`
 
@@ -102,6 +109,19 @@ ArchClass ArchClassOf(const ClientProfile& profile);
 
 // `reply` is a frame ClassifyFrame() called kServerReply. Allocates nothing.
 ReplyVerdict CheckReply(const Request& reply, const ClientExpectation& expect);
+
+// `message` came in `frame` to an IPv6 client (ClientProfile::ipv6) whose
+// DUID-LL is `client_id` and whose link-local address is `client_ip`: an
+// Advertise answers its Solicit (kOffer; kDhcpServerOffer for an address
+// server's: an IA and no boot class), a Reply its 4011 Request (kAck). The
+// xid of both is expect.discover_xid's low 24 bits. Allocates nothing.
+ReplyVerdict CheckReply6(const FrameView6& frame, const ServerMessage6& message,
+                         const ClientExpectation& expect,
+                         std::span<const uint8_t> client_id,
+                         const Ipv6Address& client_ip);
+
+// The file of a "tftp://[X]/FILE" option 59 (empty for another form).
+std::string_view TftpUrlFile(std::span<const uint8_t> url);
 
 // The reply's boot file: the file field up to its NUL, else option 67.
 std::span<const uint8_t> BootFile(const Request& reply);

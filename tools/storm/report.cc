@@ -35,7 +35,7 @@ std::string LatencyRow(std::string_view label, const LatencyHistogram& h) {
 }
 
 std::string OutcomeRow(std::string_view label, const OutcomeCounts& c) {
-  return absl::StrFormat("  %-9s %8d %10d %14d %8d %9d %7d\n", Sv(label),
+  return absl::StrFormat("  %-11s %8d %10d %14d %8d %9d %7d\n", Sv(label),
                          c.clients, c.first_try, c.after_retries, c.never(),
                          c.no_offer, c.no_ack);
 }
@@ -184,6 +184,7 @@ std::string ExpectedJson(const ExpectedAnswers& e) {
     add("http_urls", absl::StrCat("{", urls, "}"));
   }
   if (!e.ipxe_script.empty()) add("ipxe_script", JsonString(e.ipxe_script));
+  if (!e.http_url6.empty()) add("http_url6", JsonString(e.http_url6));
   return absl::StrCat("{", out, "}");
 }
 
@@ -209,6 +210,7 @@ std::string ExpectedLine(const ExpectedAnswers& e) {
     }
   }
   if (!e.ipxe_script.empty()) add(absl::StrCat("iPXE=", e.ipxe_script));
+  if (!e.http_url6.empty()) add(absl::StrCat("HTTPv6=", e.http_url6));
   return absl::StrCat("Checked    against ", facts, "\n");
 }
 
@@ -232,7 +234,7 @@ std::string FormatSummary(const StormConfig& config, const RunFacts& run,
                           config.max_seconds, run.unfinished);
   }
   absl::StrAppend(&out,
-                  "\nClients      total  first try  after retries    never  "
+                  "\nClients        total  first try  after retries    never  "
                   "no offer  no ACK\n",
                   OutcomeRow("all", stats.outcome));
   for (size_t t = 0; t < kClientTypeCount; ++t) {

@@ -72,7 +72,7 @@ absl::StatusOr<Mix> ParseMix(std::string_view text) {
     if (eq == std::string_view::npos || !type) {
       return absl::InvalidArgumentError(absl::StrCat(
           "--mix wants TYPE=WEIGHT,... with TYPE one of bios, uefi-x64, "
-          "arm64, ipxe, http; got \"",
+          "arm64, ipxe, http, uefi-x64-v6, http-v6; got \"",
           Sv(item), "\""));
     }
     const size_t i = static_cast<size_t>(*type);
@@ -129,7 +129,12 @@ std::string StormUsageText() {
          "uefi-x64,\n"
          "                            arm64, ipxe or http (default\n"
          "                            bios=40,uefi-x64=40,arm64=10,ipxe=5,"
-         "http=5)\n"
+         "http=5);\n"
+         "                            over DHCPv6 uefi-x64-v6 (PXEv6: "
+         "Solicit,\n"
+         "                            Advertise, Request to [X]:4011, Reply) "
+         "and\n"
+         "                            http-v6 (HTTPv6: the Advertise's URL)\n"
          "      --storm-window SECONDS  all clients power on, evenly spread, "
          "within\n"
          "                            this window (default 1)\n"
@@ -197,9 +202,16 @@ std::string StormUsageText() {
          "TFTP file\n"
          "                            (default: the --expect-server "
          "address)\n"
+         "      --expect-http-url6 URL  the URL for http-v6 clients\n"
          "Always checked: xids, yiaddr, option 60, option 43 (well formed; "
          "43.6 bit 3\n"
          "with a file for PXE ROMs; the ACK echoes 43.71), the ACK's "
+         "ports; over\n"
+         "DHCPv6: the xid, the client ID echoed, no IA in a proxy's answer, "
+         "option 16,\n"
+         "a server ID, option 59 (an http:// URL for HTTPv6; the file in the "
+         "4011\n"
+         "Reply for PXEv6, checked against --expect-file), the Reply's "
          "ports.\n"
          "\n"
          "A progress line is shown on stderr when it is a terminal. Exit "
@@ -299,6 +311,14 @@ absl::StatusOr<StormConfig> ParseStormCommandLine(
       } else {
         http_url_every_arch = url;
       }
+    } else if (name == "expect-http-url6") {
+      PXE_ASSIGN_OR_RETURN(std::string_view v, value());
+      if (!v.starts_with("http://") && !v.starts_with("https://")) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "--expect-http-url6 wants an http:// or https:// URL; got \"",
+            Sv(v), "\""));
+      }
+      config.expected.http_url6 = v;
     } else if (name == "expect-ipxe-script") {
       PXE_ASSIGN_OR_RETURN(std::string_view v, value());
       if (v.empty()) {

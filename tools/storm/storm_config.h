@@ -20,7 +20,8 @@ namespace pxe::storm {
 
 // Relative weights of the client types, indexed by ClientType.
 using Mix = std::array<uint32_t, kClientTypeCount>;
-inline constexpr Mix kDefaultMix = {40, 40, 10, 5, 5};
+// IPv6 clients only when --mix names them.
+inline constexpr Mix kDefaultMix = {40, 40, 10, 5, 5, 0, 0};
 
 // Clients are numbered from 0; the MAC keeps the number in 3 bytes.
 inline constexpr uint32_t kMaxClients = (1u << 24) - 1;

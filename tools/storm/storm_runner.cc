@@ -23,6 +23,7 @@
 #include "capture/bpf_filter.h"
 #include "capture/packet_ring.h"
 #include "capture/unique_fd.h"
+#include "engine/client_request6.h"
 #include "engine/request.h"
 #include "engine/status_macros.h"
 #include "tools/storm/arp.h"
@@ -119,18 +120,35 @@ absl::StatusOr<InterfaceInfo> FindInterface(const std::string& name) {
 
 // Replies to our MACs (BOOTREPLY, chaddr prefix) on the client ports, and
 // ARP requests for the client net. Our own outgoing frames are requests
-// (op 1) and ARP replies, so none of them comes back.
+// (op 1) and ARP replies, so none of them comes back. With IPv6 clients,
+// also DHCPv6 to our MAC prefix on 546 or 4011 (our own Solicits and
+// Requests go to 547 or from another MAC).
 std::string FilterExpression(const ClientIdentity& identity,
-                             const InterfaceAddress& net) {
+                             const InterfaceAddress& net, bool ipv6) {
   const std::array<uint8_t, 3> p = identity.mac_prefix();
   const uint32_t mask =
       net.prefix_length == 0 ? 0 : ~uint32_t{0} << (32 - net.prefix_length);
-  return absl::StrFormat(
+  std::string filter = absl::StrFormat(
       "(ip and udp and (ip[6:2] & 0x3fff) = 0 and "
       "(dst port 68 or dst port 4011) and udp[8] = 2 and "
       "udp[36:2] = 0x%02x%02x and udp[38] = 0x%02x) or "
       "(arp and arp[6:2] = 1 and (arp[24:4] & 0x%08x) = 0x%08x)",
       p[0], p[1], p[2], mask, net.address & mask);
+  if (ipv6) {
+    absl::StrAppendFormat(&filter,
+                          " or (ip6 and udp and (dst port 546 or (dst port "
+                          "4011 and src port 4011)) and ether[0:2] = "
+                          "0x%02x%02x and ether[2] = 0x%02x)",
+                          p[0], p[1], p[2]);
+  }
+  return filter;
+}
+
+bool HasIpv6Clients(const Mix& mix) {
+  for (size_t t = 0; t < kClientTypeCount; ++t) {
+    if (mix[t] != 0 && Profile(static_cast<ClientType>(t)).ipv6) return true;
+  }
+  return false;
 }
 
 // "VmRSS:   1234 kB" from /proc/self/status.
@@ -173,7 +191,8 @@ class Runner {
     result_->run.interface_mac = interface.mac;
     PXE_ASSIGN_OR_RETURN(
         BpfProgram filter,
-        CompileFilter(FilterExpression(table_.identity(), config_.client_net)));
+        CompileFilter(FilterExpression(table_.identity(), config_.client_net,
+                                       HasIpv6Clients(config_.mix))));
     const RingOptions options{.rx_frames = RxRingFrames(config_.clients),
                               .tx_frames = kTxRingFrames};
     PXE_ASSIGN_OR_RETURN(ring_, PacketRing::Open(interface, options, filter));
@@ -317,6 +336,18 @@ class Runner {
       rx_ns = handled_ns;
     }
     table_.RecordReceiveLag(handled_ns > rx_ns ? handled_ns - rx_ns : 0);
+    switch (ParseServerFrame6(frame.data, frame.meta, &frame6_, &message6_)) {
+      case DropReason::kNotIpv4:
+        break;  // not IPv6: the DHCPv4 path below
+      case DropReason::kNone:
+        table_.OnReply6(frame6_, message6_, rx_ns);
+        return;
+      case DropReason::kBadUdpChecksum:
+        table_.OnBadChecksum();
+        return;
+      default:
+        return;  // not a message we can read
+    }
     switch (ClassifyFrame(frame.data, frame.meta, request_.get())) {
       case DropReason::kServerReply:
         table_.OnReply(*request_, rx_ns);
@@ -406,6 +437,8 @@ class Runner {
   const bool progress_;
   ClientTable table_;
   std::unique_ptr<Request> request_;
+  FrameView6 frame6_;
+  ServerMessage6 message6_;
   std::unique_ptr<PacketRing> ring_;
   std::unique_ptr<StormResult> result_ = std::make_unique<StormResult>();
   std::vector<PendingArp> arp_queue_;
