@@ -273,7 +273,10 @@ def server_work_seconds(r):
     is charged for (receive softirqs)."""
     if r.get("system_cpu_s") is None or r.get("generator_cpu_s") is None:
         return None
-    return max(r["system_cpu_s"] - r["generator_cpu_s"], 0.0)
+    work = r["system_cpu_s"] - r["generator_cpu_s"]
+    # /proc/stat counts in clock ticks, rusage exactly: over a short run the
+    # difference can come out below zero, which says only "not measurable".
+    return work if work > 0 else None
 
 
 def proc_status_kb(pid, key):
